@@ -1,0 +1,45 @@
+import { hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths never written to logs: credentials in headers and Redis URLs. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'redisUrl',
+  '*.redisUrl',
+  'password',
+  '*.password',
+];
+
+/**
+ * The root logger of one service: JSON lines on stdout, ISO times, credentials redacted.
+ * Modules take `log.child({ module: '...' })` of the logger they are given; none makes its own.
+ */
+export function createLogger(options: { service: string; level: string }): Logger {
+  return pino({
+    name: options.service,
+    level: options.level,
+    base: { pid: process.pid, hostname: hostname() },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  });
+}
+
+/** A logger that writes nothing, for tests that build services in-process. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
+/** A Redis URL with any password replaced, safe to log. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}

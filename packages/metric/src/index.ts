@@ -1,0 +1,4 @@
+export { CPU_MAX, RPS_MAX, TIMESTAMP_MAX_SECONDS } from './limits.js';
+export type { Metric } from './metric.js';
+export { ingestMetricSchema, type IngestMetric } from './ingest-schema.js';
+export { decodeEntry, encodeEntry, type DecodedEntry } from './stream-entry.js';

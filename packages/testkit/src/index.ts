@@ -1,0 +1,12 @@
+export { freePort } from './free-port.js';
+export { startRedisServer } from './redis-server.js';
+export type { RedisServerOptions, RedisServerProcess } from './redis-server.js';
+export { startTestRedis, newKeyPrefix } from './redis-fixture.js';
+export type { TestRedis } from './redis-fixture.js';
+export { startService } from './child-service.js';
+export type { StartServiceOptions, ServiceProcess, ExitInfo } from './child-service.js';
+export { waitFor, sleep } from './wait.js';
+export type { WaitForOptions } from './wait.js';
+export { getJson, postJson } from './http.js';
+export type { JsonResponse } from './http.js';
+export { OutputBuffer } from './output-buffer.js';

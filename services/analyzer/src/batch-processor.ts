@@ -1,0 +1,64 @@
+import type { Logger } from '@pipeline/logger';
+import { planCommit, type CommitPlan, type RawEntry } from './commit-plan.js';
+import type { AnalyzerMetrics } from './metrics.js';
+import type { StatsConfig } from './stats/window-stats.js';
+import type { CommitResult, StreamStore } from './stream-store.js';
+
+/**
+ * Analyzes and commits one batch. Holds no state between batches: each entry's window is read
+ * from the stream, so any replica may process any batch (DESIGN.md invariant 3).
+ */
+export class BatchProcessor {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly store: StreamStore,
+    private readonly stats: StatsConfig,
+    private readonly metrics: AnalyzerMetrics,
+    log: Logger,
+  ) {
+    this.log = log.child({ module: 'batch-processor' });
+  }
+
+  /**
+   * @param batch entries in id order
+   * @param claimed false for a `>` read (a contiguous run: the batch is its own segment); true for
+   *   claimed entries, whose gaps hold entries others committed: the whole range is read as context.
+   */
+  async process(batch: readonly RawEntry[], claimed: boolean): Promise<CommitResult> {
+    const started = process.hrtime.bigint();
+    const first = batch[0]![0];
+    const last = batch[batch.length - 1]![0];
+    const [context, segment] = await Promise.all([
+      this.store.readValidBefore(`(${first}`, this.stats.windowSize),
+      claimed ? this.store.readRange(first, last) : batch,
+    ]);
+    const own = claimed ? new Set(batch.map(([id]) => id)) : null;
+    const plan = planCommit(context, segment, own, this.stats);
+    const result = await this.commit(plan);
+    this.metrics.batchSize.observe({ source: claimed ? 'claimed' : 'new' }, batch.length);
+    this.metrics.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return result;
+  }
+
+  /** Commits a plan and records what it changed. */
+  async commit(plan: CommitPlan, deadReason = 'malformed'): Promise<CommitResult> {
+    const started = process.hrtime.bigint();
+    const result = await this.store.commit(plan, new Date());
+    const m = this.metrics;
+    m.commitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    m.lastCommit.set(Date.now() / 1000);
+    m.eventsProcessed.inc(result.processed);
+    m.duplicatesSkipped.inc(result.duplicates);
+    if (result.deadLettered > 0) m.deadLettered.inc({ reason: deadReason }, result.deadLettered);
+    if (result.anomalies > 0) {
+      m.anomalies.inc({ metric: 'any' }, result.anomalies);
+      m.anomalies.inc({ metric: 'cpu' }, result.anomaliesCpu);
+      m.anomalies.inc({ metric: 'rps' }, result.anomaliesRps);
+    }
+    if (result.duplicates > 0) {
+      this.log.info({ duplicates: result.duplicates, processed: result.processed }, 'entries already committed by another consumer were skipped');
+    }
+    return result;
+  }
+}

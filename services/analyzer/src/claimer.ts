@@ -1,0 +1,54 @@
+import type { Logger } from '@pipeline/logger';
+import type { BatchProcessor } from './batch-processor.js';
+import { deadEntry } from './commit-plan.js';
+import type { AnalyzerMetrics } from './metrics.js';
+import type { StreamStore } from './stream-store.js';
+
+export interface ClaimPolicy {
+  readonly claimIdleMs: number;
+  readonly maxDeliveries: number;
+  readonly batchSize: number;
+}
+
+/**
+ * Recovers entries that consumers left pending (they crashed, or stalled): dead-letters those
+ * delivered more than MAX_DELIVERIES times (they stay in the stream as context but are not
+ * counted), then claims the rest with XAUTOCLAIM and processes them as a claimed batch.
+ */
+export class Claimer {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly store: StreamStore,
+    private readonly processor: BatchProcessor,
+    private readonly policy: ClaimPolicy,
+    private readonly metrics: AnalyzerMetrics,
+    log: Logger,
+  ) {
+    this.log = log.child({ module: 'claimer' });
+  }
+
+  /** One pass; returns how many entries it took over. */
+  async run(): Promise<number> {
+    await this.deadLetterRedelivered();
+    const claimed = await this.store.claimIdle(this.policy.claimIdleMs, this.policy.batchSize);
+    if (claimed.length === 0) return 0;
+    this.metrics.claimed.inc(claimed.length);
+    this.log.info({ entries: claimed.length, first: claimed[0]![0] }, 'claimed idle entries');
+    await this.processor.process(claimed, true);
+    return claimed.length;
+  }
+
+  private async deadLetterRedelivered(): Promise<void> {
+    const pending = await this.store.pendingIdle(this.policy.claimIdleMs, this.policy.batchSize);
+    const poison = pending.filter((p) => p.deliveries > this.policy.maxDeliveries);
+    if (poison.length === 0) return;
+    const deliveries = new Map(poison.map((p) => [p.id, p.deliveries]));
+    const entries = await this.store.readEntries(poison.map((p) => p.id));
+    const dead = entries.map(([id, fields]) =>
+      deadEntry(id, fields, `delivered ${deliveries.get(id)} times (MAX_DELIVERIES ${this.policy.maxDeliveries})`),
+    );
+    const result = await this.processor.commit({ processed: [], dead, latest: null }, 'max_deliveries');
+    this.log.warn({ entries: result.deadLettered, ids: poison.map((p) => p.id).slice(0, 10) }, 'dead-lettered entries that were delivered too often');
+  }
+}

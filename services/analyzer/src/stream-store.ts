@@ -1,0 +1,142 @@
+import { decodeEntry } from '@pipeline/metric';
+import { ANALYZER_GROUP, ensureGroup, readGroupInfo, type GroupInfo, type Redis, type SeriesKeys } from '@pipeline/redis';
+import type { CommitPlan, ContextEntry, RawEntry } from './commit-plan.js';
+import { defineScripts, type CommitReply } from './lua-scripts.js';
+
+export interface CommitResult {
+  readonly processed: number;
+  readonly duplicates: number;
+  readonly anomalies: number;
+  readonly anomaliesCpu: number;
+  readonly anomaliesRps: number;
+  readonly deadLettered: number;
+  readonly latestReplaced: boolean;
+}
+
+export interface PendingEntry {
+  readonly id: string;
+  readonly deliveries: number;
+}
+
+export interface RetentionLimits {
+  readonly anomalies: number;
+  readonly deadLetters: number;
+}
+
+/**
+ * All of the analyzer's Redis access. `blocking` serves only XREADGROUP BLOCK (a blocked
+ * connection can carry nothing else); `commands` serves everything else.
+ */
+export class StreamStore {
+  constructor(
+    private readonly commands: Redis,
+    private readonly blocking: Redis,
+    private readonly keys: SeriesKeys,
+    private readonly consumer: string,
+    private readonly retention: RetentionLimits,
+  ) {
+    defineScripts(commands);
+  }
+
+  ensureGroup(): Promise<boolean> {
+    return ensureGroup(this.commands, this.keys.events);
+  }
+
+  groupInfo(): Promise<GroupInfo | null> {
+    return readGroupInfo(this.commands, this.keys.events);
+  }
+
+  length(): Promise<number> {
+    return this.commands.xlen(this.keys.events);
+  }
+
+  async ping(): Promise<void> {
+    await this.commands.ping();
+  }
+
+  /** New entries for this consumer (a contiguous run of the stream), [] after blockMs. */
+  async readNew(count: number, blockMs: number): Promise<RawEntry[]> {
+    const reply = (await this.blocking.xreadgroup(
+      'GROUP', ANALYZER_GROUP, this.consumer,
+      'COUNT', count, 'BLOCK', blockMs,
+      'STREAMS', this.keys.events, '>',
+    )) as [string, RawEntry[]][] | null;
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  /**
+   * The last `n` valid metrics up to `end` (an XREVRANGE bound: `(id` exclusive, `id` inclusive),
+   * oldest first. Malformed entries take no place in a window, so it reads further back past them.
+   */
+  async readValidBefore(end: string, n: number): Promise<ContextEntry[]> {
+    const found: ContextEntry[] = [];
+    let bound = end;
+    while (found.length < n) {
+      const want = n - found.length;
+      const page = (await this.commands.xrevrange(this.keys.events, bound, '-', 'COUNT', want)) as RawEntry[];
+      for (const [id, fields] of page) {
+        const decoded = decodeEntry(fields);
+        if (decoded.ok) found.push({ id, metric: decoded.metric });
+      }
+      if (page.length < want) break;
+      bound = `(${page[page.length - 1]![0]}`;
+    }
+    return found.reverse();
+  }
+
+  /** Every entry from `first` to `last` inclusive. */
+  async readRange(first: string, last: string): Promise<RawEntry[]> {
+    return (await this.commands.xrange(this.keys.events, first, last)) as RawEntry[];
+  }
+
+  /** Entries by id (missing ones left out), for copying into the dead-letter stream. */
+  async readEntries(ids: readonly string[]): Promise<RawEntry[]> {
+    const pipeline = this.commands.pipeline();
+    for (const id of ids) pipeline.xrange(this.keys.events, id, id);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.flatMap(([err, entries]) => (err ? [] : (entries as RawEntry[])));
+  }
+
+  /** Pending entries idle for at least `minIdleMs`, with how often each was delivered. */
+  async pendingIdle(minIdleMs: number, count: number): Promise<PendingEntry[]> {
+    const rows = (await this.commands.xpending(
+      this.keys.events, ANALYZER_GROUP, 'IDLE', minIdleMs, '-', '+', count,
+    )) as [string, string, number, number][];
+    return rows.map(([id, , , deliveries]) => ({ id, deliveries: Number(deliveries) }));
+  }
+
+  /** The oldest entry delivered and not yet acknowledged, if any. */
+  async oldestPendingId(): Promise<string | null> {
+    const summary = (await this.commands.xpending(this.keys.events, ANALYZER_GROUP)) as [number, string | null, ...unknown[]];
+    return summary[0] > 0 ? summary[1] : null;
+  }
+
+  /** Takes over entries other consumers left idle (XAUTOCLAIM), in id order. */
+  async claimIdle(minIdleMs: number, count: number): Promise<RawEntry[]> {
+    const reply = (await this.commands.xautoclaim(
+      this.keys.events, ANALYZER_GROUP, this.consumer, minIdleMs, '0-0', 'COUNT', count,
+    )) as [string, (RawEntry | null)[], string[]?];
+    return reply[1].filter((e): e is RawEntry => e !== null);
+  }
+
+  /** Trims entries older than `minId` (approximately: never more). Returns how many went. */
+  async trimBefore(minId: string): Promise<number> {
+    return this.commands.xtrim(this.keys.events, 'MINID', '~', minId);
+  }
+
+  /** Runs the commit script (one atomic step, see commit-batch-4.lua). */
+  async commit(plan: CommitPlan, committedAt: Date): Promise<CommitResult> {
+    const args: (string | number)[] = [
+      this.keys.events, this.keys.stats, this.keys.anomalies, this.keys.dead,
+      ANALYZER_GROUP, committedAt.toISOString(), this.retention.anomalies, this.retention.deadLetters,
+      plan.processed.length, plan.dead.length, plan.latest ? plan.latest.fields.length / 2 : 0,
+      plan.latest?.id ?? '',
+    ];
+    if (plan.latest) for (const f of plan.latest.fields) args.push(f);
+    for (const p of plan.processed) args.push(p.id, p.anomalyFlags, p.anomalyMember);
+    for (const d of plan.dead) args.push(d.id, d.reason, d.fieldsJson);
+    const [processed, duplicates, anomalies, anomaliesCpu, anomaliesRps, deadLettered, replaced] =
+      (await this.commands.commitBatch(...args)) as CommitReply;
+    return { processed, duplicates, anomalies, anomaliesCpu, anomaliesRps, deadLettered, latestReplaced: replaced === 1 };
+  }
+}
