@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@pipeline/logger';
+import { closeRedis, createRedis, seriesKeys } from '@pipeline/redis';
+import { createApp } from './app.js';
+import { BacklogMonitor } from './backlog-monitor.js';
+import type { ApiConfig } from './config.js';
+import { EventStore } from './event-store.js';
+import { createIngestHandler } from './ingest-handler.js';
+import { createApiMetrics } from './metrics.js';
+
+export interface ApiServer {
+  readonly server: Server;
+  /** Listens on PORT; resolves with the bound port. */
+  start(): Promise<{ port: number }>;
+  /** Stops accepting, lets in-flight requests finish, closes Redis. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const DRAIN_POLL_MS = 50;
+
+export function createApiServer(config: ApiConfig, log: Logger): ApiServer {
+  // Fail fast rather than queue while Redis is away: a client gets 503 at once, never a hung request.
+  const redis = createRedis(config.redisUrl, {
+    name: 'api',
+    log: log.child({ module: 'redis' }),
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+    offlineQueue: false,
+    autoPipelining: true,
+  });
+  const store = new EventStore(redis, seriesKeys(config.keyPrefix), config.windowSize);
+  const backlog = new BacklogMonitor(store, config.maxBacklog, config.backlogCheckMs, log);
+  const metrics = createApiMetrics(store, backlog);
+  let serving = true;
+  const app = createApp({ store, metrics, log, isServing: () => serving });
+  const ingest = createIngestHandler({
+    store,
+    backlog,
+    metrics,
+    log,
+    maxBatch: config.maxBatch,
+    maxBodyBytes: config.maxBodyBytes,
+  });
+
+  const server = createServer((req, res) => {
+    if (!serving) res.setHeader('connection', 'close');
+    const url = req.url ?? '';
+    if (req.method === 'POST' && (url === '/ingest' || url.startsWith('/ingest?'))) ingest(req, res);
+    else app(req, res);
+  });
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.requestTimeoutMs;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    server,
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, () => resolve());
+      });
+      backlog.start();
+      return { port: (server.address() as AddressInfo).port };
+    },
+    stop() {
+      stopped ??= (async () => {
+        serving = false;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Keep-alive connections go as soon as they are idle; in-flight requests finish first.
+        const drain = setInterval(() => server.closeIdleConnections(), DRAIN_POLL_MS);
+        await closed;
+        clearInterval(drain);
+        backlog.stop();
+        await closeRedis(redis);
+        log.info('api stopped');
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { loadConfig, sharedEnv, toSharedConfig, type Env, type SharedConfig } from '@pipeline/config';
+
+const apiEnv = {
+  type: 'object',
+  properties: {
+    ...sharedEnv,
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    MAX_BATCH: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+    MAX_BACKLOG: { type: 'integer', minimum: 1, maximum: 1e12, default: 1000000 },
+    MAX_BODY_BYTES: { type: 'integer', minimum: 256, maximum: 104857600, default: 1048576 },
+    REDIS_COMMAND_TIMEOUT_MS: { type: 'integer', minimum: 10, maximum: 60000, default: 1000 },
+    BACKLOG_CHECK_MS: { type: 'integer', minimum: 50, maximum: 1000, default: 500 },
+    HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
+    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 30000 },
+    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 5000 },
+  },
+} as const;
+
+export interface ApiConfig extends SharedConfig {
+  readonly port: number;
+  readonly maxBatch: number;
+  readonly maxBacklog: number;
+  readonly maxBodyBytes: number;
+  readonly redisCommandTimeoutMs: number;
+  readonly backlogCheckMs: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+}
+
+/** Reads the api's environment once; throws ConfigError naming each bad variable. */
+export function loadApiConfig(env: Env): Readonly<ApiConfig> {
+  return loadConfig(
+    apiEnv,
+    env,
+    (v) => ({
+      ...toSharedConfig(v),
+      port: v.PORT as number,
+      maxBatch: v.MAX_BATCH as number,
+      maxBacklog: v.MAX_BACKLOG as number,
+      maxBodyBytes: v.MAX_BODY_BYTES as number,
+      redisCommandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS as number,
+      backlogCheckMs: v.BACKLOG_CHECK_MS as number,
+      headersTimeoutMs: v.HEADERS_TIMEOUT_MS as number,
+      requestTimeoutMs: v.REQUEST_TIMEOUT_MS as number,
+      keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
+    }),
+    (c) =>
+      c.headersTimeoutMs > c.requestTimeoutMs
+        ? [`HEADERS_TIMEOUT_MS must be <= REQUEST_TIMEOUT_MS (got ${c.headersTimeoutMs} > ${c.requestTimeoutMs})`]
+        : [],
+  );
+}

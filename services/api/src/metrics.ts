@@ -1,0 +1,119 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BacklogMonitor } from './backlog-monitor.js';
+import type { EventStore } from './event-store.js';
+
+const STATS_CACHE_MS = 250;
+
+/** The api's Prometheus metrics, on a registry of its own (tests build many apps). */
+export function createApiMetrics(store: EventStore, backlog: BacklogMonitor) {
+  const register = new Registry();
+  collectDefaultMetrics({ register });
+  const registers = [register];
+
+  // One HGETALL per scrape serves every stats gauge.
+  let cached: { at: number; read: ReturnType<EventStore['readStats']> } | undefined;
+  const readStats = async () => {
+    if (!cached || Date.now() - cached.at > STATS_CACHE_MS) cached = { at: Date.now(), read: store.readStats() };
+    try {
+      return await cached.read;
+    } catch {
+      return null; // Redis down: the gauges keep their last values
+    }
+  };
+  const statsGauge = <L extends string>(name: string, help: string, labelNames: readonly L[], set: (g: Gauge<L>, s: NonNullable<Awaited<ReturnType<typeof readStats>>>) => void) =>
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers,
+      async collect() {
+        const stats = await readStats();
+        if (stats) set(this, stats);
+      },
+    });
+  const setNullable = (g: Gauge<'metric'>, metric: string, value: number | null) => {
+    if (value === null) g.remove({ metric });
+    else g.set({ metric }, value);
+  };
+
+  statsGauge('pipeline_stats_count', 'Events processed by the analyzers (GET /stats count)', [], (g, s) => g.set(s.view.count));
+  statsGauge('pipeline_stats_anomalies', 'Anomalous events so far, by metric (any = either)', ['metric'], (g, s) => {
+    g.set({ metric: 'any' }, s.view.anomalies_total);
+    g.set({ metric: 'cpu' }, s.counters.anomalies_cpu);
+    g.set({ metric: 'rps' }, s.counters.anomalies_rps);
+  });
+  statsGauge('pipeline_stats_dead_lettered', 'Entries moved to the dead-letter stream', [], (g, s) => g.set(s.counters.dead_total));
+  statsGauge('pipeline_stats_window_size_used', 'Entries in the current window', [], (g, s) => g.set(s.view.window_size_used));
+  statsGauge('pipeline_stats_window_average', 'Mean of the current window, by metric', ['metric'], (g, s) => {
+    setNullable(g, 'cpu', s.view.avg_cpu);
+    setNullable(g, 'rps', s.view.avg_rps);
+  });
+  statsGauge('pipeline_stats_last_value', 'Value of the newest event, by metric', ['metric'], (g, s) => {
+    setNullable(g, 'cpu', s.view.last_cpu);
+    setNullable(g, 'rps', s.view.last_rps);
+  });
+  statsGauge('pipeline_stats_zscore', 'z-score of the newest event against its previous window, by metric', ['metric'], (g, s) => {
+    setNullable(g, 'cpu', s.view.zscore_cpu);
+    setNullable(g, 'rps', s.view.zscore_rps);
+  });
+  statsGauge('pipeline_stats_is_anomaly', '1 when the newest event is anomalous, by metric', ['metric'], (g, s) => {
+    g.set({ metric: 'cpu' }, s.view.is_anomaly_cpu ? 1 : 0);
+    g.set({ metric: 'rps' }, s.view.is_anomaly_rps ? 1 : 0);
+  });
+  statsGauge('pipeline_stats_last_event_timestamp_seconds', 'Timestamp of the newest processed event', [], (g, s) => {
+    if (s.view.last_timestamp !== null) g.set(s.view.last_timestamp);
+  });
+
+  return {
+    register,
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration, by method, route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    eventsAccepted: new Counter({
+      name: 'api_events_accepted_total',
+      help: 'Events accepted into the stream (202)',
+      registers,
+    }),
+    eventsRejected: new Counter({
+      name: 'api_events_rejected_total',
+      help: 'Events refused, by reason (a body that is not a list of metrics counts as one)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    backlog: new Gauge({
+      name: 'api_backlog_entries',
+      help: 'Consumer-group backlog (lag + pending) as last read by this api',
+      registers,
+      collect() {
+        if (backlog.current !== null) this.set(backlog.current);
+      },
+    }),
+    backpressure: new Gauge({
+      name: 'api_backpressure_active',
+      help: '1 while /ingest answers 503 because the backlog reached MAX_BACKLOG',
+      registers,
+      collect() {
+        this.set(backlog.overLimit ? 1 : 0);
+      },
+    }),
+  };
+}
+
+export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+/** Records one answered request in the HTTP metrics. */
+export function observeRequest(metrics: ApiMetrics, method: string, route: string, status: number, startedNs: bigint): void {
+  const labels = { method, route, status: String(status) };
+  metrics.httpRequests.inc(labels);
+  metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - startedNs) / 1e9);
+}

@@ -1,0 +1,57 @@
+import type { IncomingMessage } from 'node:http';
+import { parse as parseContentType } from 'content-type';
+import getRawBody from 'raw-body';
+import { HttpProblem } from './problem.js';
+
+/**
+ * Reads a JSON request body within `limit` bytes and parses it. Answers 415 for another media
+ * type, 413 past the limit, 400 for malformed or truncated JSON; each names the body as the field.
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  assertJson(req);
+  let text: string;
+  try {
+    text = await getRawBody(req, { limit, length: req.headers['content-length'], encoding: 'utf8' });
+  } catch (err) {
+    throw bodyProblem(err as { type?: string; status?: number; message: string }, limit);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpProblem(400, 'invalid-json', 'Invalid JSON', `the body is not valid JSON: ${(err as Error).message}`, [
+      { field: '(body)', pointer: '', message: 'must be valid JSON' },
+    ]);
+  }
+}
+
+function assertJson(req: IncomingMessage): void {
+  const header = req.headers['content-type'];
+  let type = '';
+  try {
+    if (header) type = parseContentType(header).type;
+  } catch {
+    // an unparseable header is as good as a wrong one
+  }
+  if (type === 'application/json' || type.endsWith('+json')) return;
+  throw new HttpProblem(
+    415,
+    'unsupported-media-type',
+    'Unsupported Media Type',
+    `send the metrics as application/json (got ${header ? JSON.stringify(header) : 'no content-type'})`,
+    [{ field: '(content-type)', pointer: '', message: 'must be application/json' }],
+  );
+}
+
+function bodyProblem(err: { type?: string; status?: number; message: string }, limit: number): HttpProblem {
+  if (err.type === 'entity.too.large') {
+    return new HttpProblem(413, 'body-too-large', 'Payload Too Large', `the body exceeds ${limit} bytes (MAX_BODY_BYTES)`, [
+      { field: '(body)', pointer: '', message: `must be at most ${limit} bytes` },
+    ], { connection: 'close' });
+  }
+  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
+    return new HttpProblem(415, 'unsupported-media-type', 'Unsupported Media Type', err.message);
+  }
+  return new HttpProblem(400, 'invalid-body', 'Bad Request', `the body could not be read: ${err.message}`, [
+    { field: '(body)', pointer: '', message: 'must be sent completely' },
+  ], { connection: 'close' });
+}
