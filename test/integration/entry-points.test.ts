@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { startService } from '@pipeline/testkit';
+import { ANALYZER_MAIN, API_MAIN } from '../support/pipeline.js';
+
+describe('the entry points', function () {
+  this.timeout(20_000);
+
+  const cases = [
+    { name: 'api', script: API_MAIN, env: { WINDOW_SIZE: '0', PORT: 'http' }, mentions: ['WINDOW_SIZE', 'PORT'] },
+    { name: 'analyzer', script: ANALYZER_MAIN, env: { MIN_SAMPLES: '60', WINDOW_SIZE: '50' }, mentions: ['MIN_SAMPLES'] },
+    { name: 'analyzer', script: ANALYZER_MAIN, env: { REDIS_URL: 'localhost:6379', BATCH_SIZE: '-1' }, mentions: ['REDIS_URL', 'BATCH_SIZE'] },
+  ];
+  for (const c of cases) {
+    it(`${c.name} exits 1 naming ${c.mentions.join(' and ')} when they are invalid`, async () => {
+      const service = await startService({ script: c.script, name: c.name, env: c.env });
+      const exit = await service.exited;
+      expect(exit.code, service.output()).to.equal(1);
+      for (const variable of c.mentions) expect(service.output()).to.include(variable);
+      expect(service.output()).to.include('Invalid configuration');
+    });
+  }
+
+  it('each service package has a start script running its built main.js', () => {
+    for (const service of ['api', 'analyzer']) {
+      const pkg = JSON.parse(readFileSync(new URL(`../../services/${service}/package.json`, import.meta.url), 'utf8'));
+      expect(pkg.scripts.start).to.equal('node dist/main.js');
+    }
+  });
+});
