@@ -6,7 +6,7 @@ import { ANALYZER_MAIN, API_MAIN } from '../support/pipeline.js';
 describe('the entry points', function () {
   this.timeout(20_000);
 
-  const cases = [
+  const cases: { name: string; script: string; env: Record<string, string>; mentions: string[] }[] = [
     { name: 'api', script: API_MAIN, env: { WINDOW_SIZE: '0', PORT: 'http' }, mentions: ['WINDOW_SIZE', 'PORT'] },
     { name: 'analyzer', script: ANALYZER_MAIN, env: { MIN_SAMPLES: '60', WINDOW_SIZE: '50' }, mentions: ['MIN_SAMPLES'] },
     { name: 'analyzer', script: ANALYZER_MAIN, env: { REDIS_URL: 'localhost:6379', BATCH_SIZE: '-1' }, mentions: ['REDIS_URL', 'BATCH_SIZE'] },

@@ -69,3 +69,21 @@ export async function closeRedis(redis: Redis, timeoutMs = 2000): Promise<void> 
   clearTimeout(timer);
   redis.disconnect();
 }
+
+/**
+ * Resolves true once the connection is ready, or false after `timeoutMs`: a service may start
+ * while Redis is away and serve 503s until it comes, but should not race its own connection.
+ */
+export function waitUntilReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.on('ready', onReady);
+  });
+}

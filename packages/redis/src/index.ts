@@ -1,5 +1,5 @@
 export { ANALYZER_GROUP, DEFAULT_SERIES, seriesKeys, type SeriesKeys } from './keys.js';
-export { closeRedis, createRedis, type RedisConnectionOptions } from './connection.js';
+export { closeRedis, createRedis, waitUntilReady, type RedisConnectionOptions } from './connection.js';
 export { ensureGroup, readBacklog, readGroupInfo, type GroupInfo } from './consumer-group.js';
 export {
   COUNTER_FIELDS,

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@pipeline/logger';
-import { closeRedis, createRedis, seriesKeys } from '@pipeline/redis';
+import { closeRedis, createRedis, seriesKeys, waitUntilReady } from '@pipeline/redis';
 import { createApp } from './app.js';
 import { BacklogMonitor } from './backlog-monitor.js';
 import type { ApiConfig } from './config.js';
@@ -18,6 +18,7 @@ export interface ApiServer {
 }
 
 const DRAIN_POLL_MS = 50;
+const STARTUP_REDIS_WAIT_MS = 3000;
 
 export function createApiServer(config: ApiConfig, log: Logger): ApiServer {
   // Fail fast rather than queue while Redis is away: a client gets 503 at once, never a hung request.
@@ -56,6 +57,11 @@ export function createApiServer(config: ApiConfig, log: Logger): ApiServer {
   return {
     server,
     async start() {
+      if (!(await waitUntilReady(redis, STARTUP_REDIS_WAIT_MS))) {
+        log.warn({ waitedMs: STARTUP_REDIS_WAIT_MS }, 'redis is not answering yet; serving 503 until it does');
+      }
+      // Check at once on every (re)connection: a Redis that lost its data gets its group back.
+      redis.on('ready', () => void backlog.check().catch(() => undefined));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, () => resolve());
