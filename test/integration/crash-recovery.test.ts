@@ -75,19 +75,22 @@ describe('crashed analyzers', function () {
     const live: RunningService[] = await Promise.all([0, 1, 2].map(() => startAnalyzer(env, `analyzer-${generation++}`)));
     services.push(...live);
 
-    // Load as fast as the api takes it: the analyzers (BATCH_SIZE 20) fall behind and always
-    // have a batch in hand, so a kill lands mid-batch.
-    let loadDone = false;
-    const load = ingest(api.url, makeEvents(40_000, 11), 50, 2).finally(() => {
-      loadDone = true;
-    });
+    // Load as fast as the api takes it, in requests of 200: the analyzers (BATCH_SIZE 20) fall
+    // behind and mostly have a batch in hand. It runs until the kills below are done.
+    let stopLoad = false;
+    const load = (async () => {
+      const accepted: Accepted[] = [];
+      for (let seed = 100; !stopLoad; seed++) accepted.push(...(await ingest(api.url, makeEvents(2000, seed), 200, 2)));
+      return accepted;
+    })();
 
     // Freeze a replica (SIGSTOP): if it holds a delivered, uncommitted batch, SIGKILL it there,
-    // mid-batch; otherwise let it go on. Plain kills keep the churn going between.
+    // mid-batch; otherwise let it go on (plain kills, at most one a second, keep the churn going).
     let kills = 0;
     let killedMidBatch = 0;
     let lastKill = Date.now();
-    for (let attempt = 0; (!loadDone || killedMidBatch < 3) && attempt < 400; attempt++) {
+    const deadline = Date.now() + 40_000;
+    while ((killedMidBatch < 3 || kills < 5) && Date.now() < deadline) {
       await sleep(20 + Math.random() * 80);
       const index = Math.floor(Math.random() * live.length);
       const candidate = live[index]!;
@@ -107,6 +110,7 @@ describe('crashed analyzers', function () {
       live.push(replacement);
       services.push(replacement);
     }
+    stopLoad = true;
     const accepted = await load;
     expect(killedMidBatch, `kills with a batch in hand, of ${kills}`).to.be.at.least(3);
 
