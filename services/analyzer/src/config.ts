@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { loadConfig, sharedEnv, toSharedConfig, type Env, type SharedConfig } from '@pipeline/config';
 
-const analyzerEnv = {
+/** The variables the analyzer reads (a contract: the Kubernetes ConfigMap is checked against it). */
+export const analyzerEnv = {
   type: 'object',
   properties: {
     ...sharedEnv,

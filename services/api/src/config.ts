@@ -1,6 +1,7 @@
 import { loadConfig, sharedEnv, toSharedConfig, type Env, type SharedConfig } from '@pipeline/config';
 
-const apiEnv = {
+/** The variables the api reads (a contract: the Kubernetes ConfigMap is checked against it). */
+export const apiEnv = {
   type: 'object',
   properties: {
     ...sharedEnv,
