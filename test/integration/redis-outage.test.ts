@@ -57,4 +57,15 @@ describe('a Redis outage', function () {
     const stats = await waitForCount(api.url, accepted.length, 20_000, () => analyzer.output());
     expectStatsEqualReference(stats, reference(accepted, WINDOW), WINDOW.windowSize);
   });
+
+  it('lets an analyzer shut down cleanly on SIGTERM while Redis is away', async () => {
+    await redis.start();
+    const analyzer = await startAnalyzer({ REDIS_URL: redis.url, KEY_PREFIX: 'outage-stop', BLOCK_MS: '500' });
+    services.push(analyzer);
+    await redis.stop();
+    const started = performance.now();
+    const exit = await analyzer.stop(15_000);
+    expect(exit, analyzer.output()).to.deep.equal({ code: 0, signal: null });
+    expect(performance.now() - started, 'within SHUTDOWN_TIMEOUT_MS').to.be.below(10_000);
+  });
 });

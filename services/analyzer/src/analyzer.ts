@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '@pipeline/logger';
 import { closeRedis, createRedis, seriesKeys } from '@pipeline/redis';
 import { BatchProcessor } from './batch-processor.js';
@@ -12,6 +13,8 @@ import { StreamStore } from './stream-store.js';
 
 const MAINTENANCE_INTERVAL_MS = 1000;
 const READY_TIMEOUT_MS = 1000;
+/** Beyond BLOCK_MS, how long stop() waits for the batch in hand before closing regardless. */
+const DRAIN_GRACE_MS = 3000;
 
 export interface Analyzer {
   /** Connects, joins the group and starts consuming; resolves with the ops port. */
@@ -78,7 +81,15 @@ export function createAnalyzer(config: AnalyzerConfig, rootLog: Logger): Analyze
       stopped ??= (async () => {
         stopping = true;
         clearInterval(maintenanceTimer);
-        await loop.stop();
+        // With Redis away, a read or commit may never return: the batch in hand then stays
+        // pending for another replica to claim, which is safe (the commit is exactly-once).
+        const timer = new AbortController();
+        const drained = await Promise.race([
+          loop.stop().then(() => true),
+          delay(config.blockMs + DRAIN_GRACE_MS, false, { signal: timer.signal }).catch(() => false),
+        ]);
+        timer.abort();
+        if (!drained) log.warn('the batch in hand did not finish in time; it stays pending for another replica');
         await new Promise<void>((resolve) => ops.close(() => resolve()));
         await Promise.all([closeRedis(commands), closeRedis(blocking)]);
         log.info('analyzer stopped');

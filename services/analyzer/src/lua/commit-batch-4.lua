@@ -84,9 +84,9 @@ local replaced = 0
 if latestId ~= '' then
   local stored = redis.call('HGET', stats, 'last_id')
   if not stored or idGreater(latestId, stored) then
-    local pairs = { 'last_id', latestId }
-    for i = 9, 8 + 2 * p do pairs[#pairs + 1] = ARGV[i] end
-    redis.call('HSET', stats, unpack(pairs))
+    local fields = { 'last_id', latestId }
+    for i = 9, 8 + 2 * p do fields[#fields + 1] = ARGV[i] end
+    redis.call('HSET', stats, unpack(fields))
     replaced = 1
   end
 end
