@@ -5,7 +5,7 @@ export function createAnalyzerMetrics() {
   const register = new Registry();
   collectDefaultMetrics({ register });
   const registers = [register];
-  return {
+  const metrics = {
     register,
     eventsProcessed: new Counter({
       name: 'analyzer_events_processed_total',
@@ -90,6 +90,12 @@ export function createAnalyzerMetrics() {
       registers,
     }),
   };
+  // Known label values exist from the start at 0, so a first increment is an increase
+  // Prometheus sees (a series born at 1 shows no increase).
+  for (const metric of ['any', 'cpu', 'rps']) metrics.anomalies.inc({ metric }, 0);
+  for (const reason of ['malformed', 'max_deliveries']) metrics.deadLettered.inc({ reason }, 0);
+  for (const stage of ['read', 'process', 'claim', 'maintenance']) metrics.errors.inc({ stage }, 0);
+  return metrics;
 }
 
 export type AnalyzerMetrics = ReturnType<typeof createAnalyzerMetrics>;

@@ -31,7 +31,7 @@ export function createApiServer(config: ApiConfig, log: Logger): ApiServer {
   });
   const store = new EventStore(redis, seriesKeys(config.keyPrefix), config.windowSize);
   const backlog = new BacklogMonitor(store, config.maxBacklog, config.backlogCheckMs, log);
-  const metrics = createApiMetrics(store, backlog);
+  const metrics = createApiMetrics(store, backlog, config.maxBacklog);
   let serving = true;
   const app = createApp({ store, metrics, log, isServing: () => serving });
   const ingest = createIngestHandler({

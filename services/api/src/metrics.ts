@@ -4,8 +4,20 @@ import type { EventStore } from './event-store.js';
 
 const STATS_CACHE_MS = 250;
 
+/** Why POST /ingest refuses events (the problem kinds it answers with). */
+export const INGEST_REJECTION_REASONS = [
+  'invalid-metric',
+  'invalid-json',
+  'invalid-body',
+  'body-too-large',
+  'batch-too-large',
+  'unsupported-media-type',
+  'backpressure',
+  'redis-unavailable',
+] as const;
+
 /** The api's Prometheus metrics, on a registry of its own (tests build many apps). */
-export function createApiMetrics(store: EventStore, backlog: BacklogMonitor) {
+export function createApiMetrics(store: EventStore, backlog: BacklogMonitor, maxBacklog: number) {
   const register = new Registry();
   collectDefaultMetrics({ register });
   const registers = [register];
@@ -64,8 +76,24 @@ export function createApiMetrics(store: EventStore, backlog: BacklogMonitor) {
     if (s.view.last_timestamp !== null) g.set(s.view.last_timestamp);
   });
 
+  new Gauge({
+    name: 'api_backlog_limit',
+    help: 'MAX_BACKLOG: the backlog at which /ingest answers 503',
+    registers,
+  }).set(maxBacklog);
+
+  const eventsRejected = new Counter({
+    name: 'api_events_rejected_total',
+    help: 'Events refused, by reason (a body that is not a list of metrics counts as one)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  // Every reason exists from the start at 0, so the first refusal is an increase Prometheus sees.
+  for (const reason of INGEST_REJECTION_REASONS) eventsRejected.inc({ reason }, 0);
+
   return {
     register,
+    eventsRejected,
     httpRequests: new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests answered, by method, route and status',
@@ -82,12 +110,6 @@ export function createApiMetrics(store: EventStore, backlog: BacklogMonitor) {
     eventsAccepted: new Counter({
       name: 'api_events_accepted_total',
       help: 'Events accepted into the stream (202)',
-      registers,
-    }),
-    eventsRejected: new Counter({
-      name: 'api_events_rejected_total',
-      help: 'Events refused, by reason (a body that is not a list of metrics counts as one)',
-      labelNames: ['reason'] as const,
       registers,
     }),
     backlog: new Gauge({
