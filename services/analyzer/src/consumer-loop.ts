@@ -1,5 +1,6 @@
 import type { Logger } from '@pipeline/logger';
 import type { BatchProcessor } from './batch-processor.js';
+import type { RawEntry } from './commit-plan.js';
 import type { Claimer } from './claimer.js';
 import type { AnalyzerMetrics } from './metrics.js';
 import type { StreamStore } from './stream-store.js';
@@ -9,6 +10,8 @@ export interface LoopSettings {
   readonly blockMs: number;
   readonly claimIntervalMs: number;
 }
+
+type ReadResult = { batch: RawEntry[] } | { error: unknown };
 
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 2000;
@@ -48,18 +51,25 @@ export class ConsumerLoop {
   private async run(): Promise<void> {
     let nextClaimAt = 0;
     let failures = 0;
-    while (!this.stopping) {
+    // The read of the next batch runs on the blocking connection while this one is analyzed and
+    // committed on the other. Settled into a value so that a failure waits for its turn.
+    let reading: Promise<ReadResult> | null = null;
+    for (;;) {
       let stage = 'claim';
       try {
-        if (Date.now() >= nextClaimAt) {
+        if (!this.stopping && Date.now() >= nextClaimAt) {
           nextClaimAt = Date.now() + this.settings.claimIntervalMs;
           await this.claimer.run();
         }
         stage = 'read';
-        const batch = await this.store.readNew(this.settings.batchSize, this.settings.blockMs);
-        if (batch.length > 0) {
+        const result: ReadResult = await (reading ?? this.read());
+        reading = null;
+        if ('error' in result) throw result.error;
+        // Entries of a read started before stop() are ours already: they are processed too.
+        if (!this.stopping) reading = this.read();
+        if (result.batch.length > 0) {
           stage = 'process';
-          await this.processWithRetry(batch);
+          await this.processWithRetry(result.batch);
         }
         failures = 0;
       } catch (err) {
@@ -72,9 +82,17 @@ export class ConsumerLoop {
         } else {
           this.log.error({ err, stage }, 'analyzer loop step failed');
         }
-        await this.pause(backoff(failures));
+        if (!this.stopping) await this.pause(backoff(failures));
       }
+      if (this.stopping && !reading) return;
     }
+  }
+
+  private read(): Promise<ReadResult> {
+    return this.store.readNew(this.settings.batchSize, this.settings.blockMs).then(
+      (batch) => ({ batch }),
+      (error: unknown) => ({ error }),
+    );
   }
 
   /**
@@ -82,7 +100,7 @@ export class ConsumerLoop {
    * idempotent) beats leaving it to be claimed after CLAIM_IDLE_MS. Once stopping, it is left
    * pending for another consumer to claim.
    */
-  private async processWithRetry(batch: Parameters<BatchProcessor['process']>[0]): Promise<void> {
+  private async processWithRetry(batch: RawEntry[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.processor.process(batch, false);

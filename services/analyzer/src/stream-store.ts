@@ -126,14 +126,17 @@ export class StreamStore {
 
   /** Runs the commit script (one atomic step, see commit-batch-4.lua). */
   async commit(plan: CommitPlan, committedAt: Date): Promise<CommitResult> {
+    const latestPairs = plan.latest ? plan.latest.fields.length / 2 : 0;
+    let anomalous = 0;
+    for (const p of plan.processed) if (p.anomalyFlags) anomalous++;
     const args: (string | number)[] = [
       this.keys.events, this.keys.stats, this.keys.anomalies, this.keys.dead,
       ANALYZER_GROUP, committedAt.toISOString(), this.retention.anomalies, this.retention.deadLetters,
-      plan.processed.length, plan.dead.length, plan.latest ? plan.latest.fields.length / 2 : 0,
-      plan.latest?.id ?? '',
+      plan.processed.length - anomalous, anomalous, plan.dead.length, latestPairs, plan.latest?.id ?? '',
     ];
     if (plan.latest) for (const f of plan.latest.fields) args.push(f);
-    for (const p of plan.processed) args.push(p.id, p.anomalyFlags, p.anomalyMember);
+    for (const p of plan.processed) if (!p.anomalyFlags) args.push(p.id);
+    for (const p of plan.processed) if (p.anomalyFlags) args.push(p.id, p.anomalyFlags, p.anomalyMember);
     for (const d of plan.dead) args.push(d.id, d.reason, d.fieldsJson);
     const [processed, duplicates, anomalies, anomaliesCpu, anomaliesRps, deadLettered, replaced] =
       (await this.commands.commitBatch(...args)) as CommitReply;
