@@ -367,6 +367,49 @@ describe('Kubernetes manifests (kubectl kustomize k8s/)', () => {
     });
   });
 
+  describe('secrets', () => {
+    const TOKEN_VARIABLES = ['INGEST_TOKENS', 'READ_TOKENS'];
+    const SECRET_NAME = /TOKEN|PASSWORD|SECRET|CREDENTIAL/i;
+
+    it('the api takes INGEST_TOKENS and READ_TOKENS from a Secret it cannot start without', () => {
+      const w = workload('Deployment', 'api');
+      const c = w.template.spec!.containers[0]!;
+      for (const name of TOKEN_VARIABLES) {
+        const entries = (c.env ?? []).filter((e) => e.name === name);
+        expect(entries, `${w.ref} container ${c.name}: env ${name}`).to.have.lengthOf(1);
+        const entry = entries[0]!;
+        expect(entry.value, `${w.ref}: ${name} must not be a literal value`).to.equal(undefined);
+        const ref = entry.valueFrom?.secretKeyRef;
+        expect(ref, `${w.ref}: ${name} must come from a secretKeyRef`).to.exist;
+        expect(ref!.key, `${w.ref}: ${name} secretKeyRef key`).to.equal(name);
+        // Not optional: a missing Secret keeps the pods from starting rather than opening /ingest.
+        expect(ref!.optional ?? false, `${w.ref}: ${name} secretKeyRef.optional`).to.equal(false);
+        expect(SERVICES.api.env.properties, `apiEnv knows ${name}`).to.have.property(name);
+      }
+    });
+
+    it('no token or password is in the ConfigMap, a literal env value, or a committed Secret', () => {
+      for (const cm of configMaps.values()) {
+        for (const key of Object.keys(cm.data ?? {})) expect(key, `${ref(cm)}: ${key} looks like a secret`).to.not.match(SECRET_NAME);
+      }
+      for (const { w, c } of serviceContainers()) {
+        for (const e of c.env ?? []) {
+          if (SECRET_NAME.test(e.name)) expect(e.valueFrom?.secretKeyRef ?? e.valueFrom, `${w.ref} container ${c.name}: ${e.name} from a Secret`).to.exist;
+        }
+      }
+      // The tokens' Secret is made by the operator (docs/kubernetes.md), never rendered from the repo.
+      const rendered = [...secrets.values()].filter((s) => Object.keys({ ...s.data, ...s.stringData }).some((k) => TOKEN_VARIABLES.includes(k)));
+      expect(rendered.map(ref), 'committed Secrets with tokens').to.be.empty;
+    });
+
+    it('the analyzer is given no tokens: it serves no client', () => {
+      const w = workload('Deployment', 'analyzer');
+      const c = w.template.spec!.containers[0]!;
+      const names = [...(c.env ?? []).map((e) => e.name), ...Object.keys(containerEnv(w, c))];
+      for (const name of TOKEN_VARIABLES) expect(names, `${w.ref}: ${name}`).to.not.include(name);
+    });
+  });
+
   describe('hardening', () => {
     it('every container has CPU and memory requests and limits, requests within limits', () => {
       for (const w of workloads) {

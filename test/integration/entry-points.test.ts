@@ -10,6 +10,8 @@ describe('the entry points', function () {
     { name: 'api', script: API_MAIN, env: { WINDOW_SIZE: '0', PORT: 'http' }, mentions: ['WINDOW_SIZE', 'PORT'] },
     { name: 'analyzer', script: ANALYZER_MAIN, env: { MIN_SAMPLES: '60', WINDOW_SIZE: '50' }, mentions: ['MIN_SAMPLES'] },
     { name: 'analyzer', script: ANALYZER_MAIN, env: { REDIS_URL: 'localhost:6379', BATCH_SIZE: '-1' }, mentions: ['REDIS_URL', 'BATCH_SIZE'] },
+    { name: 'analyzer', script: ANALYZER_MAIN, env: { REDIS_PASSWORD_FILE: '/nonexistent/redis-password' }, mentions: ['REDIS_PASSWORD_FILE'] },
+    { name: 'api', script: API_MAIN, env: { REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, mentions: ['REDIS_TLS_CA_FILE'] },
   ];
   for (const c of cases) {
     it(`${c.name} exits 1 naming ${c.mentions.join(' and ')} when they are invalid`, async () => {
@@ -20,6 +22,14 @@ describe('the entry points', function () {
       expect(service.output()).to.include('Invalid configuration');
     });
   }
+
+  it('api exits 1 naming INGEST_TOKENS for a weak token, without printing it', async () => {
+    const weak = 'tooshort-7f3a';
+    const service = await startService({ script: API_MAIN, name: 'api', env: { INGEST_TOKENS: `ok-token-0123456789abcdef,${weak}` } });
+    expect((await service.exited).code, service.output()).to.equal(1);
+    expect(service.output()).to.include('INGEST_TOKENS').and.include('too short');
+    expect(service.output()).to.not.include(weak).and.not.include('ok-token-0123456789abcdef');
+  });
 
   it('each service package has a start script running its built main.js', () => {
     for (const service of ['api', 'analyzer']) {

@@ -39,7 +39,7 @@ export function loadConfig<T extends object>(
   const validate = ajv.compile({ ...schema, additionalProperties: false });
   const given = { ...values };
   if (!validate(values)) {
-    throw new ConfigError((validate.errors ?? []).map((e) => describe(e, given)));
+    throw new ConfigError((validate.errors ?? []).map((e) => describe(e, given, schema)));
   }
   const config = toConfig(values);
   const problems = crossChecks(config);
@@ -47,14 +47,25 @@ export function loadConfig<T extends object>(
   return Object.freeze(config);
 }
 
-function describe(error: ErrorObject, given: Record<string, unknown>): string {
+/**
+ * One problem line. The given value is shown to help fix it, except where it may be a secret: a
+ * variable whose schema says `writeOnly: true` (tokens) is never echoed, and a URL's password is
+ * masked (REDIS_URL may carry one). The message goes to stderr, which ends up in log stores.
+ */
+function describe(error: ErrorObject, given: Record<string, unknown>, schema: EnvSchema): string {
   const name =
     error.instancePath.replace(/^\//, '') ||
     (error.params as { missingProperty?: string }).missingProperty ||
     '(environment)';
   const value = given[name];
-  const shown = value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+  const secret = (schema.properties[name] as { writeOnly?: boolean } | undefined)?.writeOnly === true;
+  const shown = value === undefined || secret ? '' : ` (got ${JSON.stringify(maskUrlPassword(String(value)))})`;
   return `${name} ${error.message ?? 'is invalid'}${shown}`;
+}
+
+/** `redis://user:secret@host` → `redis://user:***@host`; anything else unchanged. */
+export function maskUrlPassword(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)[^/?#]*@/i, '$1***@');
 }
 
 /** Prints a ConfigError to stderr and exits 1; rethrows anything else. For entry points. */

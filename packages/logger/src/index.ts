@@ -1,9 +1,12 @@
 import { hostname } from 'node:os';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
-export type { Logger };
+export type { DestinationStream, Logger };
 
-/** Paths never written to logs: credentials in headers and Redis URLs. */
+/**
+ * Paths never written to logs: credentials in request headers (bearer tokens), Redis URLs and
+ * passwords, and the config fields holding tokens or secrets, should a config object be logged.
+ */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -12,20 +15,28 @@ export const REDACT_PATHS = [
   '*.redisUrl',
   'password',
   '*.password',
+  'redisPassword',
+  '*.redisPassword',
+  'ingestTokens',
+  '*.ingestTokens',
+  'readTokens',
+  '*.readTokens',
 ];
 
 /**
- * The root logger of one service: JSON lines on stdout, ISO times, credentials redacted.
+ * The root logger of one service: JSON lines on stdout (or `destination`, for tests that read
+ * what would be logged), ISO times, credentials redacted.
  * Modules take `log.child({ module: '...' })` of the logger they are given; none makes its own.
  */
-export function createLogger(options: { service: string; level: string }): Logger {
-  return pino({
+export function createLogger(options: { service: string; level: string }, destination?: DestinationStream): Logger {
+  const settings = {
     name: options.service,
     level: options.level,
     base: { pid: process.pid, hostname: hostname() },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }
 
 /** A logger that writes nothing, for tests that build services in-process. */

@@ -6,6 +6,19 @@ interface ConnectionLog {
   warn(obj: object, msg: string): void;
 }
 
+/**
+ * Where and how to reach Redis. The shared config (`SharedConfig`) has exactly these fields, so a
+ * service passes its config as it is.
+ */
+export interface RedisEndpoint {
+  /** `redis://[user[:password]@]host:port[/db]`, or `rediss://` for TLS. */
+  readonly redisUrl: string;
+  /** Replaces the URL's password (read from REDIS_PASSWORD_FILE). */
+  readonly redisPassword?: string;
+  /** PEM CA bundle the server's certificate must chain to (REDIS_TLS_CA_FILE; rediss:// only). */
+  readonly redisTlsCa?: string;
+}
+
 export interface RedisConnectionOptions {
   /** Shown in CLIENT LIST and in logs. */
   readonly name: string;
@@ -21,12 +34,38 @@ export interface RedisConnectionOptions {
 const ERROR_LOG_INTERVAL_MS = 5000;
 
 /**
+ * The URL and ioredis options for an endpoint. A URL's user and password win over the options'
+ * in ioredis (a user alone sets the password to ''), so with a password file both leave the URL
+ * and travel as options. `rediss://` alone makes ioredis use TLS verified against the system CAs;
+ * a CA file replaces them.
+ */
+export function endpointTarget(endpoint: RedisEndpoint): { url: string; options: RedisOptions } {
+  let url = endpoint.redisUrl;
+  const options: RedisOptions = {};
+  if (endpoint.redisPassword !== undefined) {
+    const parsed = new URL(url);
+    if (parsed.username) options.username = decodeURIComponent(parsed.username);
+    parsed.username = '';
+    parsed.password = '';
+    url = parsed.toString();
+    options.password = endpoint.redisPassword;
+  }
+  if (endpoint.redisTlsCa !== undefined) options.tls = { ca: endpoint.redisTlsCa };
+  return { url, options };
+}
+
+/**
  * One ioredis connection with the pipeline's policy: reconnect forever with a capped backoff, and
  * log connection changes (errors at most once per 5 s, since ioredis repeats them each retry).
  */
-export function createRedis(url: string, options: RedisConnectionOptions): Redis {
+export function createRedis(endpoint: RedisEndpoint, options: RedisConnectionOptions): Redis {
+  const target = endpointTarget(endpoint);
   const redisOptions: RedisOptions = {
+    ...target.options,
     connectionName: options.name,
+    // No CLIENT SETINFO on connect: Redis 7.0 does not know it, and the ACL users (acl.ts) are not
+    // granted it; CLIENT SETNAME already tells the connections apart.
+    disableClientInfo: true,
     enableOfflineQueue: options.offlineQueue ?? true,
     enableAutoPipelining: options.autoPipelining ?? false,
     maxRetriesPerRequest: options.offlineQueue === false ? 0 : null,
@@ -34,7 +73,7 @@ export function createRedis(url: string, options: RedisConnectionOptions): Redis
     connectTimeout: 5000,
     ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
   };
-  const redis = new Redis(url, redisOptions);
+  const redis = new Redis(target.url, redisOptions);
   let lastErrorLog = 0;
   let wasReady = false;
   redis.on('ready', () => {

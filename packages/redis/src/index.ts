@@ -1,5 +1,5 @@
 export { ANALYZER_GROUP, DEFAULT_SERIES, seriesKeys, type SeriesKeys } from './keys.js';
-export { closeRedis, createRedis, waitUntilReady, type RedisConnectionOptions } from './connection.js';
+export { closeRedis, createRedis, endpointTarget, waitUntilReady, type RedisConnectionOptions, type RedisEndpoint } from './connection.js';
 export { ensureGroup, readBacklog, readGroupInfo, type GroupInfo } from './consumer-group.js';
 export {
   COUNTER_FIELDS,
@@ -16,4 +16,14 @@ export {
   sortableId,
   type AnomalyRecord,
 } from './anomaly-record.js';
+export {
+  PIPELINE_SERVICES,
+  SERVICE_COMMANDS,
+  aclFileLine,
+  aclPasswordHash,
+  aclRules,
+  aclSetUserCommand,
+  aclUser,
+  type PipelineService,
+} from './acl.js';
 export type { Redis } from 'ioredis';

@@ -26,7 +26,7 @@ export interface Analyzer {
 export function createAnalyzer(config: AnalyzerConfig, rootLog: Logger): Analyzer {
   const log = rootLog.child({ consumer: config.consumerName });
   const keys = seriesKeys(config.keyPrefix);
-  const connection = (name: string) => createRedis(config.redisUrl, { name: `analyzer-${name}:${config.consumerName}`, log });
+  const connection = (name: string) => createRedis(config, { name: `analyzer-${name}:${config.consumerName}`, log });
   const commands = connection('commands');
   const blocking = connection('blocking');
   const metrics = createAnalyzerMetrics();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '@pipeline/logger';
+import { requireToken, type AccessPolicy } from './access.js';
 import type { EventStore } from './event-store.js';
 import { observeRequest, type ApiMetrics } from './metrics.js';
 import { HttpProblem, problemBody, unavailable } from './problem.js';
@@ -10,6 +11,8 @@ export interface AppDeps {
   readonly store: EventStore;
   readonly metrics: ApiMetrics;
   readonly log: Logger;
+  /** Bearer tokens for the read routes; the probes and /metrics stay open (README, Access control). */
+  readonly access: AccessPolicy;
   /** False once shutdown began: readiness turns 503 so the load balancer moves away. */
   readonly isServing: () => boolean;
 }
@@ -65,12 +68,14 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(metrics.register.contentType).send(await metrics.register.metrics());
   });
 
-  app.get('/stats', async (_req, res) => {
+  const readers = requireToken(deps.access, 'read');
+
+  app.get('/stats', readers, async (_req, res) => {
     const { view } = await readOrUnavailable(() => store.readStats(), 'stats');
     res.set('cache-control', 'no-store').json(view);
   });
 
-  app.get('/anomalies', async (req, res) => {
+  app.get('/anomalies', readers, async (req, res) => {
     const limit = parseLimit(req);
     const anomalies = await readOrUnavailable(() => store.readAnomalies(limit), 'anomalies');
     res.set('cache-control', 'no-store').json({ anomalies });

@@ -1,4 +1,5 @@
 import { loadConfig, sharedEnv, toSharedConfig, type Env, type SharedConfig } from '@pipeline/config';
+import { splitTokens, tokenProblems } from './tokens.js';
 
 /** The variables the api reads (a contract: the Kubernetes ConfigMap is checked against it). */
 export const apiEnv = {
@@ -14,6 +15,10 @@ export const apiEnv = {
     HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
     REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 30000 },
     KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 5000 },
+    // Comma-separated bearer tokens; unset or empty leaves the routes open. writeOnly: a config
+    // error never quotes the value. Each token is checked in crossChecks (tokens.ts).
+    INGEST_TOKENS: { type: 'string', writeOnly: true },
+    READ_TOKENS: { type: 'string', writeOnly: true },
   },
 } as const;
 
@@ -27,6 +32,10 @@ export interface ApiConfig extends SharedConfig {
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Tokens that may POST /ingest; empty: the route is open. */
+  readonly ingestTokens: readonly string[];
+  /** Tokens that may GET /stats and /anomalies; empty: those routes are open. */
+  readonly readTokens: readonly string[];
 }
 
 /** Reads the api's environment once; throws ConfigError naming each bad variable. */
@@ -45,10 +54,14 @@ export function loadApiConfig(env: Env): Readonly<ApiConfig> {
       headersTimeoutMs: v.HEADERS_TIMEOUT_MS as number,
       requestTimeoutMs: v.REQUEST_TIMEOUT_MS as number,
       keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
+      ingestTokens: splitTokens(v.INGEST_TOKENS as string | undefined),
+      readTokens: splitTokens(v.READ_TOKENS as string | undefined),
     }),
-    (c) =>
-      c.headersTimeoutMs > c.requestTimeoutMs
+    (c) => [
+      ...(c.headersTimeoutMs > c.requestTimeoutMs
         ? [`HEADERS_TIMEOUT_MS must be <= REQUEST_TIMEOUT_MS (got ${c.headersTimeoutMs} > ${c.requestTimeoutMs})`]
-        : [],
+        : []),
+      ...tokenProblems(c.ingestTokens, c.readTokens),
+    ],
   );
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@pipeline/logger';
+import { authorize, type AccessPolicy } from './access.js';
 import type { BacklogMonitor } from './backlog-monitor.js';
 import type { EventStore } from './event-store.js';
 import { validateIngestBody, withTimestamps } from './ingest-validation.js';
@@ -12,6 +13,7 @@ export interface IngestDeps {
   readonly backlog: BacklogMonitor;
   readonly metrics: ApiMetrics;
   readonly log: Logger;
+  readonly access: AccessPolicy;
   readonly maxBatch: number;
   readonly maxBodyBytes: number;
 }
@@ -36,12 +38,16 @@ export function createIngestHandler(deps: IngestDeps): (req: IncomingMessage, re
       const problem = err instanceof HttpProblem ? err : unavailable('the metrics could not be stored');
       if (!(err instanceof HttpProblem)) log.warn({ err }, 'ingest failed');
       deps.metrics.eventsRejected.inc({ reason: problem.kind }, (err as { events?: number }).events ?? 1);
-      if (!res.headersSent) sendProblem(res, problem, ROUTE);
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      // A caller without a valid token does not get its body read to the end for the sake of
+      // keeping the connection: it is closed instead.
+      if ((problem.status === 401 || problem.status === 403) && !req.complete) res.setHeader('connection', 'close');
+      sendProblem(res, problem, ROUTE);
     });
   };
 
   async function ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    authorize(deps.access, 'ingest', req.headers.authorization);
     if (deps.backlog.overLimit) throw backpressure();
     const body = await readJsonBody(req, deps.maxBodyBytes);
     const events = Array.isArray(body) ? body.length : 1;

@@ -9,7 +9,13 @@ runService({
   create: (config, log) => {
     const api = createApiServer(config, log);
     return {
-      start: async () => ({ ...(await api.start()), redis: redactUrl(config.redisUrl), maxBacklog: config.maxBacklog }),
+      start: async () => ({
+        ...(await api.start()),
+        redis: redactUrl(config.redisUrl),
+        maxBacklog: config.maxBacklog,
+        // How many tokens each scope has, never the tokens: 0 means the routes are open.
+        tokens: { ingest: config.ingestTokens.length, read: config.readTokens.length },
+      }),
       stop: () => api.stop(),
     };
   },

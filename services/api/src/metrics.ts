@@ -6,6 +6,8 @@ const STATS_CACHE_MS = 250;
 
 /** Why POST /ingest refuses events (the problem kinds it answers with). */
 export const INGEST_REJECTION_REASONS = [
+  'unauthorized',
+  'forbidden',
   'invalid-metric',
   'invalid-json',
   'invalid-body',

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig, type Env } from '../../src/load-config.js';
+import { ConfigError, loadConfig, maskUrlPassword, type Env } from '../../src/load-config.js';
 
 const schema = {
   type: 'object',
@@ -165,5 +165,33 @@ describe('loadConfig', () => {
     expect(called).to.equal(false);
     expect(error.problems).to.have.length(1);
     expect(error.problems[0]).to.match(/^PORT /);
+  });
+
+  it('never echoes the value of a writeOnly variable (a secret) in a problem', () => {
+    const secretSchema = { type: 'object', properties: { SECRET: { type: 'string', writeOnly: true, minLength: 40 } } } as const;
+    const error = configError(() => loadConfig(secretSchema, { SECRET: 'hunter2-hunter2' }, (v) => v));
+    expect(error.problems).to.have.length(1);
+    expect(error.problems[0]).to.match(/^SECRET /);
+    expect(error.message).to.not.include('hunter2');
+  });
+
+  it("masks a URL's password when it echoes the value", () => {
+    const urlSchema = { type: 'object', properties: { URL: { type: 'string', pattern: '^rediss?://' } } } as const;
+    const error = configError(() => loadConfig(urlSchema, { URL: 'http://user:s3cret@host:6379' }, (v) => v));
+    expect(error.problems[0]).to.match(/^URL /).and.include('http://user:***@host:6379');
+    expect(error.message).to.not.include('s3cret');
+  });
+});
+
+describe('maskUrlPassword', () => {
+  it('replaces the password of a URL, up to the last @ of the authority', () => {
+    expect(maskUrlPassword('redis://api:pw@redis:6379/0')).to.equal('redis://api:***@redis:6379/0');
+    expect(maskUrlPassword('rediss://:p@ss@host')).to.equal('rediss://:***@host');
+  });
+
+  it('leaves text without a password as it is', () => {
+    for (const text of ['redis://redis:6379', 'redis://user@host', 'http://x', 'localhost:6379', 'a:b@c']) {
+      expect(maskUrlPassword(text)).to.equal(text);
+    }
   });
 });

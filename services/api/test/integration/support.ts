@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { silentLogger } from '@pipeline/logger';
+import { silentLogger, type Logger } from '@pipeline/logger';
 import { seriesKeys, type SeriesKeys } from '@pipeline/redis';
 import { createApiServer, type ApiServer } from '../../src/api-server.js';
 import { loadApiConfig, type ApiConfig } from '../../src/config.js';
@@ -13,10 +13,10 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-/** Starts an api with PORT 0, a silent logger and the given environment on top. */
-export async function startApi(env: { REDIS_URL: string; KEY_PREFIX: string } & Record<string, string>): Promise<RunningApi> {
+/** Starts an api with PORT 0, a silent logger (unless one is given) and the given environment on top. */
+export async function startApi(env: { REDIS_URL: string; KEY_PREFIX: string } & Record<string, string>, log: Logger = silentLogger()): Promise<RunningApi> {
   const config = loadApiConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env });
-  const api = createApiServer(config, silentLogger());
+  const api = createApiServer(config, log);
   const { port } = await api.start();
   return { api, config, url: `http://127.0.0.1:${port}`, keys: seriesKeys(config.keyPrefix), stop: () => api.stop() };
 }

@@ -97,4 +97,40 @@ describe('loadApiConfig', () => {
     expect(problem).to.include('REQUEST_TIMEOUT_MS');
     expect(loadApiConfig({ HEADERS_TIMEOUT_MS: '10000', REQUEST_TIMEOUT_MS: '10000' }).headersTimeoutMs).to.equal(10000);
   });
+
+  describe('INGEST_TOKENS and READ_TOKENS', () => {
+    const INGEST = 'i'.repeat(16);
+    const READ = 'r0123456789abcdef-._~+/==';
+
+    it('are off (empty) by default, and when set to an empty or blank value', () => {
+      for (const env of [{}, { INGEST_TOKENS: '', READ_TOKENS: '  ' }, { INGEST_TOKENS: ' , ,' }]) {
+        const config = loadApiConfig(env);
+        expect(config.ingestTokens).to.deep.equal([]);
+        expect(config.readTokens).to.deep.equal([]);
+      }
+    });
+
+    it('split on commas, blanks around each token trimmed', () => {
+      const config = loadApiConfig({ INGEST_TOKENS: ` ${INGEST} , ${INGEST}2,`, READ_TOKENS: READ });
+      expect(config.ingestTokens).to.deep.equal([INGEST, `${INGEST}2`]);
+      expect(config.readTokens).to.deep.equal([READ]);
+    });
+
+    it('reject a short token naming the variable and its position, never the token', () => {
+      const problem = onlyProblem({ INGEST_TOKENS: `${INGEST},short-tok3n` }, 'INGEST_TOKENS');
+      expect(problem).to.include('too short').and.include('token 2 of 2');
+      expect(problem).to.not.include('short-tok3n');
+    });
+
+    it('reject a token that cannot travel in a Bearer header', () => {
+      const problem = onlyProblem({ READ_TOKENS: 'has spaces inside 0123456789' }, 'READ_TOKENS');
+      expect(problem).to.include('other characters').and.not.include('spaces inside');
+      onlyProblem({ READ_TOKENS: 'quote"0123456789abcdef' }, 'READ_TOKENS');
+    });
+
+    it('reject a token in both sets: an ingest token must not read', () => {
+      const problem = onlyProblem({ INGEST_TOKENS: INGEST, READ_TOKENS: `${READ},${INGEST}` }, 'INGEST_TOKENS');
+      expect(problem).to.include('READ_TOKENS').and.not.include(INGEST);
+    });
+  });
 });

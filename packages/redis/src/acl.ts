@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { seriesKeys } from './keys.js';
+
+/** The services that log in to Redis, each as its own ACL user of the same name. */
+export type PipelineService = 'api' | 'analyzer';
+export const PIPELINE_SERVICES: readonly PipelineService[] = ['api', 'analyzer'];
+
+// Every connection names itself (CLIENT SETNAME) and ioredis's ready check sends INFO (it waits
+// out an AOF load). INFO shows server statistics, no data. PING is for checks by hand.
+const CONNECTION_COMMANDS = ['client|setname', 'info', 'ping'];
+
+/**
+ * Exactly the commands each service sends, read off the code. A command added there and not here
+ * fails with NOPERM in test/integration/redis-acl.test.ts, which runs both services as these users.
+ */
+export const SERVICE_COMMANDS: Readonly<Record<PipelineService, readonly string[]>> = {
+  api: [
+    ...CONNECTION_COMMANDS,
+    // POST /ingest (event-store.ts): one XADD, or a batch of them in MULTI/EXEC.
+    'xadd', 'multi', 'exec',
+    // GET /stats and /metrics, GET /anomalies.
+    'hgetall', 'zrevrangebylex',
+    // Backlog, readiness, and creating the group (consumer-group.ts).
+    'xinfo|groups', 'xlen', 'xgroup|create',
+  ],
+  analyzer: [
+    ...CONNECTION_COMMANDS,
+    // stream-store.ts: reading, claiming, trimming; consumer-group.ts.
+    'xreadgroup', 'xrange', 'xrevrange', 'xpending', 'xautoclaim', 'xtrim', 'xlen', 'xinfo|groups', 'xgroup|create',
+    // The commit script: ioredis sends EVALSHA, and EVAL when Redis has not cached it yet.
+    'evalsha', 'eval',
+    // What commit-batch-4.lua calls: a script's commands are checked against the user as well.
+    'xack', 'zadd', 'zremrangebyrank', 'xadd', 'hincrby', 'hget', 'hset',
+  ],
+};
+
+/**
+ * The ACL rules of one service's Redis user: no command but its own, no Pub/Sub channel, and only
+ * the keys of `<prefix>:{<any series>}`. The api may write only the events stream and only read
+ * the stats hash and the anomalies; it never sees the dead letters. The analyzer needs read and
+ * write on all four keys: it passes them all to the commit script, and EVAL requires both on
+ * every key it is given. Key names come from keys.ts, the same place the services take them from.
+ */
+export function aclRules(service: PipelineService, prefix: string): string[] {
+  if (!Object.hasOwn(SERVICE_COMMANDS, service)) throw new Error(`unknown service ${JSON.stringify(service)} (api or analyzer)`);
+  // A glob character or a space in the prefix would widen or split the key patterns.
+  if (prefix === '' || /[*?[\]\\\s{}]/.test(prefix)) throw new Error(`key prefix ${JSON.stringify(prefix)} may not contain * ? [ ] \\ { } or spaces`);
+  const keys = seriesKeys(prefix, '*');
+  const keyRules =
+    service === 'api'
+      ? [`~${keys.events}`, `%R~${keys.stats}`, `%R~${keys.anomalies}`]
+      : [`~${keys.events}`, `~${keys.stats}`, `~${keys.anomalies}`, `~${keys.dead}`];
+  return ['resetchannels', '-@all', ...SERVICE_COMMANDS[service].map((c) => `+${c}`), ...keyRules];
+}
+
+/** `#<sha256 hex>`: how an ACL stores a password, so the password itself is never written down. */
+export function aclPasswordHash(password: string): string {
+  return `#${createHash('sha256').update(password, 'utf8').digest('hex')}`;
+}
+
+/**
+ * The whole user as the words of one `ACL SETUSER` (or an ACL file's `user` line): `reset` first,
+ * so applying it again describes the user completely. Without a password the user is enabled but
+ * cannot log in until one is added (`ACL SETUSER api >…`): never a user with no password at all.
+ */
+export function aclUser(service: PipelineService, prefix: string, password?: string): string[] {
+  const auth = password === undefined ? [] : [aclPasswordHash(password)];
+  return [service, 'reset', 'on', ...auth, ...aclRules(service, prefix)];
+}
+
+/** One line for redis-cli (interactive or piped), arguments quoted where a shell would expand them. */
+export function aclSetUserCommand(service: PipelineService, prefix: string, password?: string): string {
+  return ['ACL', 'SETUSER', ...aclUser(service, prefix, password).map(quote)].join(' ');
+}
+
+/** One line of an ACL file (`redis-server --aclfile`), which takes the rules unquoted. */
+export function aclFileLine(service: PipelineService, prefix: string, password?: string): string {
+  return ['user', ...aclUser(service, prefix, password)].join(' ');
+}
+
+function quote(word: string): string {
+  return /^[A-Za-z0-9_.:@+-]+$/.test(word) ? word : `'${word}'`;
+}

@@ -1,0 +1,179 @@
+// Least privilege inside Redis: the ACL users of packages/redis/src/acl.ts, loaded into a real
+// redis-server from the operators' CLI (scripts/redis-acl.mjs), refuse what the services never do
+// and let both services, run as real processes, do all of their work. Needs its own redis-server
+// (users are never created on a shared Redis), so REDIS_URL is not used here.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { seriesKeys } from '@pipeline/redis';
+import { startRedisServer, type RedisServerProcess } from '@pipeline/testkit';
+import { ingest, makeEvents, scrapeCounter, startAnalyzer, startApi, waitForCount, type RunningService } from '../support/pipeline.js';
+
+const PREFIX = 'acltest';
+const CLI = fileURLToPath(new URL('../../scripts/redis-acl.mjs', import.meta.url));
+const keys = seriesKeys(PREFIX);
+
+/** Runs scripts/redis-acl.mjs as an operator would; returns its stdout. */
+function aclCli(args: string[]): string {
+  const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  expect(run.status, run.stderr).to.equal(0);
+  return run.stdout;
+}
+
+/** The reply to one command, or the error message it got ('NOPERM ...'). */
+async function attempt(client: Redis, command: string, ...args: (string | number)[]): Promise<string> {
+  try {
+    return JSON.stringify(await client.call(command, ...args));
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+describe('Redis ACL users for the api and the analyzer', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let server: RedisServerProcess;
+  let admin: Redis;
+  const passwords = { api: randomBytes(16).toString('hex'), analyzer: randomBytes(16).toString('hex') };
+  const userUrl = (user: string, password: string) => `redis://${user}:${encodeURIComponent(password)}@127.0.0.1:${server.port}`;
+  const clients: Redis[] = [];
+  const connectAs = (user: 'api' | 'analyzer') => {
+    const c = new Redis(userUrl(user, passwords[user]), { maxRetriesPerRequest: 1, disableClientInfo: true });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-acl-'));
+    writeFileSync(join(dir, 'api.pw'), `${passwords.api}\n`);
+    writeFileSync(join(dir, 'analyzer.pw'), `${passwords.analyzer}\n`);
+    const pwArgs = ['--api-password-file', join(dir, 'api.pw'), '--analyzer-password-file', join(dir, 'analyzer.pw')];
+    // The users as an ACL file; the default user (not in the file) stays for this test's own setup.
+    writeFileSync(join(dir, 'users.acl'), aclCli(['--prefix', PREFIX, '--format', 'aclfile', ...pwArgs]));
+    server = await startRedisServer({ extraArgs: ['--aclfile', join(dir, 'users.acl')] });
+    admin = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  });
+  after(async () => {
+    for (const c of clients) c.disconnect();
+    admin?.disconnect();
+    await server?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads from the ACL file and from the ACL SETUSER lines alike (piped into redis-cli)', async () => {
+    const before = await Promise.all(['api', 'analyzer'].map((u) => admin.call('ACL', 'GETUSER', u)));
+    expect(before[0], 'user api from the ACL file').to.not.equal(null);
+    const setuser = aclCli(['--prefix', PREFIX, '--api-password-file', join(dir, 'api.pw'), '--analyzer-password-file', join(dir, 'analyzer.pw')]);
+    const cli = spawnSync('redis-cli', ['-p', String(server.port)], { input: setuser, encoding: 'utf8' });
+    expect(cli.status, cli.stderr).to.equal(0);
+    expect(cli.stdout.trim().split('\n'), cli.stdout).to.deep.equal(['OK', 'OK']);
+    const after = await Promise.all(['api', 'analyzer'].map((u) => admin.call('ACL', 'GETUSER', u)));
+    expect(after).to.deep.equal(before);
+  });
+
+  it('the api user cannot administer, acknowledge, or touch keys outside its own', async () => {
+    const api = connectAs('api');
+    expect(await api.ping()).to.equal('PONG');
+    const refused: [string, ...(string | number)[]][] = [
+      ['FLUSHALL'],
+      ['FLUSHDB'],
+      ['CONFIG', 'GET', 'requirepass'],
+      ['KEYS', '*'],
+      ['XACK', keys.events, 'analyzer', '1-1'],
+      ['XREADGROUP', 'GROUP', 'analyzer', 'x', 'STREAMS', keys.events, '>'],
+      ['EVAL', 'return 1', '0'],
+      ['DEL', keys.events],
+      ['GET', 'other:key'],
+      ['XADD', 'other:{default}:events', '*', 'cpu', '1'], // a write command it has, on another prefix
+      ['HGETALL', 'other:{default}:stats'], // a read command it has, on another prefix
+      ['XADD', keys.stats, '*', 'x', '1'], // the stats hash is read-only for the api
+      ['XADD', keys.dead, '*', 'x', '1'], // the dead letters are not the api's at all
+      ['ACL', 'WHOAMI'],
+      ['SUBSCRIBE', 'anything'],
+    ];
+    for (const [command, ...args] of refused) {
+      expect(await attempt(api, command, ...args), `${command} ${args.join(' ')}`).to.match(/^NOPERM/);
+    }
+  });
+
+  it('the api user can do what the api does: XADD, MULTI/EXEC, the group, the reads', async () => {
+    const api = connectAs('api');
+    expect(await attempt(api, 'XGROUP', 'CREATE', keys.events, 'analyzer', '0', 'MKSTREAM')).to.equal('"OK"');
+    expect(await api.xadd(keys.events, '*', 'ts', '1', 'cpu', '1', 'rps', '1')).to.match(/^\d+-\d+$/);
+    const replies = await api.multi().xadd(keys.events, '*', 'ts', '1', 'cpu', '2', 'rps', '2').exec();
+    expect(replies?.[0]?.[0]).to.equal(null);
+    expect(await api.hgetall(keys.stats)).to.deep.equal({});
+    expect(await api.zrevrangebylex(keys.anomalies, '+', '-', 'LIMIT', 0, 10)).to.deep.equal([]);
+    expect(await api.xlen(keys.events)).to.equal(2);
+    expect(await attempt(api, 'XINFO', 'GROUPS', keys.events)).to.include('analyzer');
+    await admin.del(keys.events);
+  });
+
+  it('the analyzer user cannot administer or reach other keys either', async () => {
+    const analyzer = connectAs('analyzer');
+    expect(await analyzer.ping()).to.equal('PONG');
+    const refused: [string, ...(string | number)[]][] = [
+      ['FLUSHALL'],
+      ['CONFIG', 'SET', 'appendonly', 'no'],
+      ['KEYS', '*'],
+      ['DEL', keys.events],
+      ['SCRIPT', 'FLUSH'],
+      ['XRANGE', 'other:{default}:events', '-', '+'],
+      ['EVAL', "return redis.call('HSET', KEYS[1], 'a', 1)", '1', 'other:{default}:stats'],
+      ['EVAL', "return redis.call('DEL', KEYS[1])", '1', keys.stats], // inside a script, too
+    ];
+    for (const [command, ...args] of refused) {
+      // Refused inside a script, the error is "ERR The user executing the script can't run this command".
+      expect(await attempt(analyzer, command, ...args), `${command} ${args.join(' ')}`).to.match(/^NOPERM|user executing the script can't/);
+    }
+  });
+
+  describe('the services as real processes, logged in as those users', () => {
+    const services: RunningService[] = [];
+    after(async () => {
+      await Promise.all(services.map((s) => s.stop()));
+    });
+
+    it('ingest 200 events and count them all, claiming a dead consumer\'s entries; Redis denies nothing', async () => {
+      await admin.call('ACL', 'LOG', 'RESET');
+      const shared = { KEY_PREFIX: PREFIX, WINDOW_SIZE: '20', MIN_SAMPLES: '5' };
+      // The api with its password in the URL; the analyzer with a wrong one there, overridden by
+      // REDIS_PASSWORD_FILE (the Kubernetes Secret-as-file way).
+      const api = await startApi({ ...shared, REDIS_URL: userUrl('api', passwords.api) });
+      services.push(api);
+      const accepted = await ingest(api.url, makeEvents(200, 7), 10, 2);
+      expect(accepted).to.have.length(200);
+      // A consumer that read 50 entries and died: the analyzer must claim them (XAUTOCLAIM).
+      const taken = (await admin.xreadgroup('GROUP', 'analyzer', 'dead-consumer', 'COUNT', 50, 'STREAMS', keys.events, '>')) as [string, unknown[]][];
+      expect(taken[0]![1]).to.have.length(50);
+
+      const analyzer = await startAnalyzer({
+        ...shared,
+        REDIS_URL: userUrl('analyzer', 'not-the-password'),
+        REDIS_PASSWORD_FILE: join(dir, 'analyzer.pw'),
+        CLAIM_IDLE_MS: '300',
+        BATCH_SIZE: '40',
+      });
+      services.push(analyzer);
+      const stats = await waitForCount(api.url, 200, 20_000, () => `${analyzer.output()}\n${api.output()}`);
+      expect(stats.count).to.equal(200);
+      expect(await scrapeCounter(analyzer.url, 'analyzer_claimed_entries_total')).to.equal(50);
+      expect((await admin.xpending(keys.events, 'analyzer'))[0]).to.equal(0);
+      // Let a maintenance pass (trim, gauges) run under the ACL too, then stop both cleanly.
+      await new Promise((r) => setTimeout(r, 1200));
+      const exits = await Promise.all([api.stop(), analyzer.stop()]);
+      expect(exits.map((e) => e.code), `${api.output()}\n${analyzer.output()}`).to.deep.equal([0, 0]);
+
+      const clients = ((await admin.call('CLIENT', 'LIST')) as string).split('\n');
+      expect(clients.filter((c) => / name=(api|analyzer-\S+) /.test(c)), 'service connections left').to.be.empty;
+      // Not one command refused, not even one whose error a client ignores.
+      const denied = (await admin.call('ACL', 'LOG')) as unknown[];
+      expect(denied, JSON.stringify(denied)).to.be.empty;
+    });
+  });
+});
