@@ -84,9 +84,10 @@ export function planCommit(
 
 /** A dead-letter record for an entry that is not a valid metric, or that crashed consumers. */
 export function deadEntry(id: string, fields: readonly string[], reason: string): DeadEntry {
-  const object: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) object[fields[i]!] = fields[i + 1]!;
-  return { id, reason, fieldsJson: JSON.stringify(object) };
+  // fromEntries defines own properties, so a field named __proto__ is kept, not swallowed.
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) pairs.push([fields[i]!, fields[i + 1]!]);
+  return { id, reason, fieldsJson: JSON.stringify(Object.fromEntries(pairs)) };
 }
 
 function latestStats(entry: ContextEntry, s: EventStats, windowSize: number): LatestStats {

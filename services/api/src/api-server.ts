@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@pipeline/logger';
 import { closeRedis, createRedis, seriesKeys, waitUntilReady } from '@pipeline/redis';
+import { createAccessPolicy } from './access.js';
 import { createApp } from './app.js';
 import { BacklogMonitor } from './backlog-monitor.js';
 import type { ApiConfig } from './config.js';
@@ -18,11 +19,12 @@ export interface ApiServer {
 }
 
 const DRAIN_POLL_MS = 50;
+const TIMEOUT_CHECK_MS = 1000;
 const STARTUP_REDIS_WAIT_MS = 3000;
 
 export function createApiServer(config: ApiConfig, log: Logger): ApiServer {
   // Fail fast rather than queue while Redis is away: a client gets 503 at once, never a hung request.
-  const redis = createRedis(config.redisUrl, {
+  const redis = createRedis(config, {
     name: 'api',
     log: log.child({ module: 'redis' }),
     commandTimeoutMs: config.redisCommandTimeoutMs,
@@ -32,18 +34,22 @@ export function createApiServer(config: ApiConfig, log: Logger): ApiServer {
   const store = new EventStore(redis, seriesKeys(config.keyPrefix), config.windowSize);
   const backlog = new BacklogMonitor(store, config.maxBacklog, config.backlogCheckMs, log);
   const metrics = createApiMetrics(store, backlog, config.maxBacklog);
+  const access = createAccessPolicy({ ingest: config.ingestTokens, read: config.readTokens });
   let serving = true;
-  const app = createApp({ store, metrics, log, isServing: () => serving });
+  const app = createApp({ store, metrics, log, access, isServing: () => serving });
   const ingest = createIngestHandler({
     store,
     backlog,
     metrics,
     log,
+    access,
     maxBatch: config.maxBatch,
     maxBodyBytes: config.maxBodyBytes,
   });
 
-  const server = createServer((req, res) => {
+  // Node enforces headersTimeout/requestTimeout on a timer; its default 30 s period would let a
+  // slow client outlive REQUEST_TIMEOUT_MS by up to 30 s.
+  const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_MS }, (req, res) => {
     if (!serving) res.setHeader('connection', 'close');
     const url = req.url ?? '';
     if (req.method === 'POST' && (url === '/ingest' || url.startsWith('/ingest?'))) ingest(req, res);
