@@ -1,0 +1,36 @@
+// How and where a benchmark ran: versions, machine, load, commit.
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import type { BenchOptions } from './options.js';
+import type { BenchMeta } from './report/results.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+function git(args: string[]): string | null {
+  try {
+    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+export async function collectMeta(options: BenchOptions, client: Redis, startedAt: Date, loadBefore: number): Promise<BenchMeta> {
+  const info = await client.info('server');
+  const status = git(['status', '--porcelain']);
+  return {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    mode: options.quick ? 'quick' : 'full',
+    node: process.versions.node,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: { count: cpus().length, model: cpus()[0]?.model.trim() ?? 'unknown' },
+    memoryGiB: totalmem() / 1024 ** 3,
+    loadAverage: { before: loadBefore, after: loadavg()[0]! },
+    redisVersion: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+    gitCommit: git(['rev-parse', 'HEAD']),
+    gitDirty: status === null ? null : status.length > 0,
+    options,
+  };
+}

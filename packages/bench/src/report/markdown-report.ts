@@ -1,0 +1,127 @@
+// bench/results/<name>.md: the targets table first, then each scenario's runs, the footprint and
+// how each number was measured.
+import { summarize } from '../stats.js';
+import { mb, num, spread, targetText, valueText } from './format.js';
+import type { BenchResults } from './results.js';
+
+export function markdownReport(r: BenchResults, chartFile: string): string {
+  const { meta, scenarios: s } = r;
+  const out: string[] = [];
+  const line = (text = '') => out.push(text);
+  const table = (head: string[], rows: string[][]) => {
+    line(`| ${head.join(' | ')} |`);
+    line(`| ${head.map(() => '---').join(' | ')} |`);
+    for (const row of rows) line(`| ${row.join(' | ')} |`);
+    line();
+  };
+
+  line(`# Benchmark results (${meta.mode})`);
+  line();
+  line(
+    `${meta.startedAt.slice(0, 16).replace('T', ' ')} UTC · commit ${meta.gitCommit?.slice(0, 10) ?? 'unknown'}${meta.gitDirty ? ' (uncommitted changes)' : ''} · ` +
+      `Node ${meta.node} · Redis ${meta.redisVersion} · ${meta.cpus.count} × ${meta.cpus.model} · ${num(meta.memoryGiB)} GiB`,
+  );
+  line();
+  if (meta.mode === 'quick') {
+    line('> **Quick mode**: short runs, a check that the harness works. Not representative.');
+    line();
+  }
+  if (meta.loadAverage.before > 0.5) {
+    line(`> **The machine was busy**: 1-minute load average ${num(meta.loadAverage.before)} before the benchmark started (${num(meta.loadAverage.after)} after). Other work competed for the CPUs; absolute numbers are noisy, ratios less so.`);
+  }
+  line();
+  line(`![throughput and latency per scenario](${chartFile})`);
+  line();
+
+  line('## Targets');
+  line();
+  line('Medians over interleaved runs; ratios are taken within each run (servers measured back to back), then the median.');
+  line();
+  table(
+    ['measure', 'median', 'min – max', 'runs', 'target', ''],
+    r.targets.map((t) => [t.label, valueText(t.value.median, t.unit), spread(t.value), String(t.value.n), targetText(t.target, t.unit), t.met === null ? '' : t.met ? 'met' : '**not met**']),
+  );
+
+  const single = s['ingest-single'];
+  if (single) {
+    line(`## 1. Single-metric ingest`);
+    line();
+    line(`Closed loop: ${single.connections} connections, ${num(single.durationSeconds)} s per run (after a warm-up), ${single.tool}, body \`${single.body}\`. No analyzer runs; streams are emptied between runs.`);
+    line();
+    table(
+      ['server', 'req/s (median)', 'min – max', 'p99 ms (median)', 'CPU ms / 10k events', 'peak RSS MB'],
+      (['api', 'ceiling', 'express'] as const).map((name) => {
+        const runs = single.servers[name].runs;
+        return [
+          name === 'api' ? 'api' : name === 'ceiling' ? 'ceiling: node:http + XADD' : 'bare Express 5, no work',
+          num(single.servers[name].okPerSecond.median),
+          spread(single.servers[name].okPerSecond),
+          num(single.servers[name].latencyP99Ms.median),
+          num(summarize(runs.map((x) => x.cpuMsPer10k)).median),
+          mb(Math.max(...runs.map((x) => x.maxRssBytes))),
+        ];
+      }),
+    );
+    table(
+      ['run', 'api ÷ ceiling', 'api ÷ express'],
+      single.ratios.apiToCeiling.perRun.map((ratio, i) => [String(i + 1), `${num(ratio)}×`, `${num(single.ratios.apiToExpress.perRun[i]!)}×`]),
+    );
+  }
+
+  const batch = s['ingest-batch'];
+  if (batch) {
+    line(`## 2. Batch ingest`);
+    line();
+    line(`Arrays of ${batch.batchSize} metrics, closed loop with ${batch.connections} connections, ${num(batch.durationSeconds)} s per run, ${batch.tool}. Events/s counts 202 answers × ${batch.batchSize}; the stream's length after the run is beside it.`);
+    line();
+    table(
+      ['run', 'events/s', 'stream entries/s', 'request p99 ms', 'api CPU ms / 10k', 'redis CPU ms / 10k'],
+      batch.runs.map((x) => [String(x.run + 1), num(x.eventsPerSecond), num(x.streamEntriesPerSecond), num(x.requestP99Ms), num(x.cpuMsPer10k), num(x.redisCpuMsPer10k)]),
+    );
+  }
+
+  const drain = s.drain;
+  if (drain) {
+    line(`## 3. Analyzer drain`);
+    line();
+    line(
+      `${num(drain.events)} entries pre-filled once; each run drains a fresh server-side COPY of that stream; rate = (N − count at the first commit seen) ÷ (time count reached N − time of that first commit). ` +
+        `Exact: count = N, last_id = the last entry, avg_cpu and avg_rps within 1e-9 of a from-scratch mean of the last ${drain.windowSize} entries, no dead letters.`,
+    );
+    line();
+    table(
+      ['run', 'analyzers', 'events/s', 'seconds', 'exact', 'analyzer CPU ms / 10k', 'peak RSS MB', 'copy s'],
+      drain.runs.map((x) => [String(x.run + 1), String(x.analyzers), num(x.eventsPerSecond) + (x.coarse ? ' (coarse)' : ''), num(x.seconds), x.exact ? 'yes' : '**no**', num(x.cpuMsPer10k), mb(x.maxRssBytes), num(x.copySeconds)]),
+    );
+  }
+
+  const fresh = s.freshness;
+  if (fresh) {
+    line(`## 4. Freshness`);
+    line();
+    line(
+      `${num(fresh.rate)} events/s for ${num(fresh.durationSeconds)} s (after ${num(fresh.warmupSeconds)} s left out) from a sender process; a poller process reads GET /stats in a tight loop. ` +
+        `Latency = first /stats answer reflecting the event (last_id ≥ its id, or count ≥ its position) − arrival of its 202, on the clock both processes share (performance.timeOrigin + performance.now()). ` +
+        `The null server (ids assigned and reflected at once) through the same harness is the floor.`,
+    );
+    line();
+    table(
+      ['run', 'target', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'events', 'never reflected', 'achieved/s', 'polls/s', 'poll round trip ms'],
+      fresh.runs.map((x) => [String(x.run + 1), x.target, num(x.p50Ms), num(x.p90Ms), num(x.p99Ms), num(x.maxMs), num(x.events), String(x.unreflected), num(x.achievedRate), num(x.pollsPerSecond), num(x.medianPollMs)]),
+    );
+  }
+
+  line('## 5. Footprint');
+  line();
+  line(`Peak RSS (VmRSS from /proc/<pid>/status, sampled every 200 ms during the measured runs): api ${mb(r.footprint.maxRssBytes.api)} MB, analyzer ${mb(r.footprint.maxRssBytes.analyzer)} MB.`);
+  line();
+  table(
+    ['process, scenario', 'CPU ms per 10k events (median)', 'min – max'],
+    Object.entries(r.footprint.cpuMsPer10k).map(([name, summary]) => [name, num(summary.median), spread(summary)]),
+  );
+  line('CPU is utime + stime from /proc/<pid>/stat over the measured window, divided by the events accepted (or drained) in it.');
+  line();
+  line(`Load average (1 min): ${num(meta.loadAverage.before)} before, ${num(meta.loadAverage.after)} after. Options: \`${JSON.stringify(meta.options)}\`.`);
+  line();
+  return out.join('\n');
+}

@@ -1,0 +1,165 @@
+// Scenario 3: analyzer drain. A stream pre-filled with N entries is drained by one analyzer, and
+// (interleaved, run by run) by two; throughput is measured from the first commit (count > 0) to
+// count = N, then the stats are checked: count = N, last_id = the last entry, and avg_cpu/avg_rps
+// equal to a from-scratch mean of the last WINDOW_SIZE entries.
+import { ensureGroup, seriesKeys } from '@pipeline/redis';
+import { sharedNow } from '../clock.js';
+import { startAnalyzer, WINDOW_SIZE, type HttpService } from '../environment.js';
+import { fmt } from '../progress.js';
+import { cpuMsPer10k, ProcessSampler } from '../proc-sampler.js';
+import { rotate, summarize, type Summary } from '../stats.js';
+import { own, type BenchContext } from './context.js';
+import { CountWatcher } from './count-watcher.js';
+import { exactMean, fillStream, type FilledStream } from './drain-fill.js';
+
+export const DRAIN_VARIANTS = [1, 2] as const;
+
+export interface DrainRun {
+  readonly run: number;
+  readonly analyzers: number;
+  readonly events: number;
+  readonly eventsPerSecond: number;
+  /** Seconds from the first commit to count = N. */
+  readonly seconds: number;
+  /** True when the first commit seen already held every event (too small a drain to time from it). */
+  readonly coarse: boolean;
+  readonly exact: boolean;
+  readonly exactness: { count: number; lastIdMatches: boolean; avgCpuError: number; avgRpsError: number; deadTotal: number };
+  /** Summed over the analyzers, per 10,000 events drained while sampled. */
+  readonly cpuMsPer10k: number;
+  readonly redisCpuMsPer10k: number;
+  /** The largest analyzer's peak VmRSS. */
+  readonly maxRssBytes: number;
+  /** Seconds the server-side COPY of the pre-filled stream took (not measured in the rate). */
+  readonly copySeconds: number;
+}
+
+export interface DrainResult {
+  readonly events: number;
+  readonly windowSize: number;
+  readonly runs: DrainRun[];
+  readonly oneAnalyzer: Summary;
+  readonly twoAnalyzers: Summary;
+  /** Per run: two analyzers' rate over one's. */
+  readonly twoToOne: { perRun: number[]; summary: Summary };
+  readonly allExact: boolean;
+}
+
+const RELATIVE_TOLERANCE = 1e-9;
+
+const TEMPLATE = seriesKeys('bench-drain-template').events;
+
+export async function drain(ctx: BenchContext): Promise<DrainResult> {
+  const { options, progress, client } = ctx;
+  const n = options.drainEvents;
+  // Filled once; every run drains a server-side COPY of it (the same data, no refill per run).
+  await client.unlink(TEMPLATE);
+  const fillStart = sharedNow();
+  const filled = await progress.during(`drain: filling a ${fmt(n)}-entry stream`, n / 200_000, fillStream(client, TEMPLATE, n, WINDOW_SIZE, 11), () => `done in ${fmt((sharedNow() - fillStart) / 1000, 1)} s`);
+  const runs: DrainRun[] = [];
+  try {
+    for (let run = 0; run < options.drainRuns; run++) {
+      for (const analyzers of rotate(DRAIN_VARIANTS, run)) runs.push(await drainOnce(ctx, run, analyzers, filled));
+    }
+  } finally {
+    await client.unlink(TEMPLATE);
+  }
+  const rates = (n: number) => runs.filter((r) => r.analyzers === n).map((r) => r.eventsPerSecond);
+  const perRun = Array.from({ length: options.drainRuns }, (_, run) => {
+    const one = runs.find((r) => r.run === run && r.analyzers === 1)!;
+    const two = runs.find((r) => r.run === run && r.analyzers === 2)!;
+    return two.eventsPerSecond / one.eventsPerSecond;
+  });
+  return {
+    events: options.drainEvents,
+    windowSize: WINDOW_SIZE,
+    runs,
+    oneAnalyzer: summarize(rates(1)),
+    twoAnalyzers: summarize(rates(2)),
+    twoToOne: { perRun, summary: summarize(perRun) },
+    allExact: runs.every((r) => r.exact),
+  };
+}
+
+async function drainOnce(ctx: BenchContext, run: number, analyzers: number, filled: FilledStream): Promise<DrainRun> {
+  const { options, progress, client, redis } = ctx;
+  const n = options.drainEvents;
+  const prefix = `bench-drain-${run}-${analyzers}`;
+  const keys = seriesKeys(prefix);
+  const label = `drain run ${run + 1}/${options.drainRuns} ${analyzers} analyzer${analyzers > 1 ? 's' : ' '}`;
+  await client.unlink(keys.events, keys.stats, keys.anomalies, keys.dead);
+
+  const copyStart = sharedNow();
+  await client.copy(TEMPLATE, keys.events);
+  const copySeconds = (sharedNow() - copyStart) / 1000;
+  await ensureGroup(client, keys.events);
+
+  const watcher = new CountWatcher(client, keys.stats, n, Math.max(60_000, (n / 20_000) * 1000));
+  const started: HttpService[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const spawnedAt = sharedNow();
+    await Promise.all(
+      Array.from({ length: analyzers }, async (_, i) => {
+        const service = await startAnalyzer(redis.url, prefix, `analyzer-${i + 1}`);
+        started.push(service);
+        stops.push(own(ctx, service));
+      }),
+    );
+    const countAtSampling = watcher.latest;
+    const pids: Record<string, number> = { redis: redis.pid };
+    started.forEach((s, i) => (pids[`analyzer${i}`] = s.pid));
+    const sampler = new ProcessSampler(pids).start();
+    const timing = await progress.during(`${label} drain`, n / 250_000, watcher.done, (t) => {
+      const coarse = t.firstCount >= n;
+      const rate = coarse ? n / ((t.doneAt - spawnedAt) / 1000) : (n - t.firstCount) / ((t.doneAt - t.firstAt) / 1000);
+      return `${fmt(rate)} events/s${coarse ? ' (coarse: one commit held everything)' : ''}`;
+    });
+    const usage = sampler.stop();
+    const coarse = timing.firstCount >= n;
+    const seconds = coarse ? (timing.doneAt - spawnedAt) / 1000 : (timing.doneAt - timing.firstAt) / 1000;
+    const eventsPerSecond = (coarse ? n : n - timing.firstCount) / seconds;
+
+    const stats = await client.hgetall(keys.stats);
+    const relError = (actual: string | undefined, expected: number) => Math.abs(Number(actual) - expected) / Math.max(Math.abs(expected), 1e-300);
+    const exactness = {
+      count: Number(stats['count']),
+      lastIdMatches: stats['last_id'] === filled.lastId,
+      avgCpuError: relError(stats['avg_cpu'], exactMean(filled.tail.map((m) => m.cpu))),
+      avgRpsError: relError(stats['avg_rps'], exactMean(filled.tail.map((m) => m.rps))),
+      deadTotal: Number(stats['dead_total'] ?? 0),
+    };
+    const exact =
+      exactness.count === n &&
+      exactness.lastIdMatches &&
+      exactness.avgCpuError <= RELATIVE_TOLERANCE &&
+      exactness.avgRpsError <= RELATIVE_TOLERANCE &&
+      exactness.deadTotal === 0;
+    if (!exact) progress.say(`${label}: STATS NOT EXACT ${JSON.stringify(exactness)}`);
+
+    const analyzerUsage = Object.entries(usage).filter(([name]) => name.startsWith('analyzer'));
+    const sampledEvents = n - countAtSampling;
+    return {
+      run,
+      analyzers,
+      events: n,
+      eventsPerSecond,
+      seconds,
+      coarse,
+      exact,
+      exactness,
+      cpuMsPer10k: cpuMsPer10k(
+        { cpuSeconds: analyzerUsage.reduce((sum, [, u]) => sum + u.cpuSeconds, 0), maxRssBytes: 0 },
+        sampledEvents,
+      ),
+      redisCpuMsPer10k: cpuMsPer10k(usage['redis'], sampledEvents),
+      maxRssBytes: Math.max(...analyzerUsage.map(([, u]) => u.maxRssBytes)),
+      copySeconds,
+    };
+  } finally {
+    watcher.cancel();
+    await watcher.done.catch(() => undefined);
+    await Promise.all(stops.map((stop) => stop()));
+    await client.unlink(keys.events, keys.stats, keys.anomalies, keys.dead);
+  }
+}
