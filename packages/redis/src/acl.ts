@@ -16,8 +16,10 @@ const CONNECTION_COMMANDS = ['client|setname', 'info', 'ping'];
 export const SERVICE_COMMANDS: Readonly<Record<PipelineService, readonly string[]>> = {
   api: [
     ...CONNECTION_COMMANDS,
-    // POST /ingest (event-store.ts): one XADD, or a batch of them in MULTI/EXEC.
-    'xadd', 'multi', 'exec',
+    // POST /ingest (event-store.ts): one XADD, or a batch through append-batch-1.lua (EVALSHA,
+    // EVAL when Redis has not cached it; the script only XADDs, and a script's commands are
+    // checked against the user too, so it can do no more than the api may).
+    'xadd', 'evalsha', 'eval',
     // GET /stats and /metrics, GET /anomalies.
     'hgetall', 'zrevrangebylex',
     // Backlog, readiness, and creating the group (consumer-group.ts).

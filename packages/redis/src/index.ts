@@ -26,4 +26,5 @@ export {
   aclUser,
   type PipelineService,
 } from './acl.js';
+export { defineLuaScripts, type LuaScript } from './lua-scripts.js';
 export type { Redis } from 'ioredis';

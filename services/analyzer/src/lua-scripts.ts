@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import type { Redis, Result } from 'ioredis';
+import { defineLuaScripts, type Redis } from '@pipeline/redis';
+import type { Result } from 'ioredis';
 
 /** [processed, duplicates, anomalies, anomaliesCpu, anomaliesRps, deadLettered, latestReplaced] */
 export type CommitReply = [number, number, number, number, number, number, number];
@@ -10,12 +10,9 @@ declare module 'ioredis' {
   }
 }
 
-const SCRIPTS = [{ command: 'commitBatch', file: 'commit-batch-4.lua', numberOfKeys: 4 }] as const;
-
-/** Loads the Lua scripts once per connection; ioredis then sends EVALSHA, falling back to EVAL. */
+/** Loads the analyzer's Lua scripts once per connection. */
 export function defineScripts(redis: Redis): void {
-  for (const script of SCRIPTS) {
-    const lua = readFileSync(new URL(`./lua/${script.file}`, import.meta.url), 'utf8');
-    redis.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua });
-  }
+  defineLuaScripts(redis, [
+    { command: 'commitBatch', file: new URL('./lua/commit-batch-4.lua', import.meta.url), numberOfKeys: 4 },
+  ]);
 }

@@ -30,7 +30,7 @@ describe('Redis ACL users (acl.ts)', () => {
 
   it('keeps administration and acknowledgement away from the api', () => {
     const api = commands(aclRules('api', 'metrics'));
-    for (const forbidden of ['flushall', 'flushdb', 'config', 'keys', 'xack', 'del', 'eval', 'acl', 'debug', 'shutdown', 'xreadgroup']) {
+    for (const forbidden of ['flushall', 'flushdb', 'config', 'keys', 'xack', 'del', 'hset', 'hincrby', 'zadd', 'acl', 'debug', 'shutdown', 'xreadgroup', 'script']) {
       expect(api, `api may ${forbidden}`).to.not.include(forbidden);
     }
     const analyzer = commands(aclRules('analyzer', 'metrics'));

@@ -1,0 +1,15 @@
+import { defineLuaScripts, type Redis } from '@pipeline/redis';
+import type { Result } from 'ioredis';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    appendBatch(...keysThenArgs: (string | number)[]): Result<string[], Context>;
+  }
+}
+
+/** Loads the api's Lua scripts once per connection. */
+export function defineScripts(redis: Redis): void {
+  defineLuaScripts(redis, [
+    { command: 'appendBatch', file: new URL('./lua/append-batch-1.lua', import.meta.url), numberOfKeys: 1 },
+  ]);
+}
