@@ -1,47 +1,28 @@
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { seriesKeys } from '@pipeline/redis';
-import { sleep, startTestRedis, waitFor, type TestRedis } from '@pipeline/testkit';
+import { sleep, waitFor } from '@pipeline/testkit';
 import { backlogOf, expectExactEnd, Load, missingFromRedis, report, StreamTap } from '../support/faults.js';
-import { startAnalyzer, startApi, type RunningService } from '../support/pipeline.js';
+import {
+  pipelineSuite,
+  startAnalyzer,
+  startApi,
+} from '../support/pipeline.js';
 
 const WINDOW = { windowSize: 50, zThreshold: 2, minSamples: 10 };
 const MAX_BACKLOG = 2000;
 
 describe('every analyzer stopped while ingest goes on', function () {
   this.timeout(120_000);
-  let redis: TestRedis;
-  let client: Redis;
-  const services: RunningService[] = [];
-
-  before(async () => {
-    redis = await startTestRedis();
-    client = new Redis(redis.url);
-  });
-  after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const suite = pipelineSuite(WINDOW);
 
   it('answers 503 + Retry-After at MAX_BACKLOG, keeps every accepted entry, and drains once analyzers return', async () => {
-    const env = {
-      REDIS_URL: redis.url,
-      KEY_PREFIX: `${redis.keyPrefix}-backlog`,
-      WINDOW_SIZE: String(WINDOW.windowSize),
-      Z_THRESHOLD: String(WINDOW.zThreshold),
-      MIN_SAMPLES: String(WINDOW.minSamples),
-      MAX_BACKLOG: String(MAX_BACKLOG),
-      BACKLOG_CHECK_MS: '50',
-      BATCH_SIZE: '200',
-      BLOCK_MS: '200',
-    };
+    const env = suite.envFor({ MAX_BACKLOG: String(MAX_BACKLOG), BACKLOG_CHECK_MS: '50', BATCH_SIZE: '200', BLOCK_MS: '200' });
     const keys = seriesKeys(env.KEY_PREFIX);
     const api = await startApi(env);
-    services.push(api);
-    const tap = new StreamTap(redis.url, keys.events).start();
+    suite.services.push(api);
+    const tap = new StreamTap(suite.redis.url, keys.events).start();
     let analyzers = await Promise.all([0, 1].map((i) => startAnalyzer(env, `analyzer-${i}`)));
-    services.push(...analyzers);
+    suite.services.push(...analyzers);
     const load = new Load({ targets: () => [api.url], batchSize: 20, concurrency: 2, paceMs: 10, backoffMs: 50 }).start();
     await sleep(1500);
     expect(load.counts.backpressure, 'no backpressure while the analyzers keep up').to.equal(0);
@@ -55,11 +36,11 @@ describe('every analyzer stopped while ingest goes on', function () {
 
     // Nothing accepted was trimmed: every uncommitted accepted entry is still in the stream.
     await load.pause();
-    const backlog = (await backlogOf(client, keys))!;
-    const committed = Number(await client.hget(keys.stats, 'count'));
+    const backlog = (await backlogOf(suite.client, keys))!;
+    const committed = Number(await suite.client.hget(keys.stats, 'count'));
     const uncommitted = load.accepted.length - committed;
-    const xlen = await client.xlen(keys.events);
-    const { missing } = await missingFromRedis(client, keys, load.accepted.map((a) => a.id));
+    const xlen = await suite.client.xlen(keys.events);
+    const { missing } = await missingFromRedis(suite.client, keys, load.accepted.map((a) => a.id));
     expect(missing, 'accepted entries neither in the stream nor committed').to.deep.equal([]);
     expect(xlen, 'XLEN ≥ accepted but uncommitted').to.be.at.least(uncommitted);
     expect(backlog, 'backlog = accepted but uncommitted').to.equal(uncommitted);
@@ -71,13 +52,13 @@ describe('every analyzer stopped while ingest goes on', function () {
     const restartedAt = performance.now();
     const since = load.last202At;
     analyzers = await Promise.all([2, 3].map((i) => startAnalyzer(env, `analyzer-${i}`)));
-    services.push(...analyzers);
+    suite.services.push(...analyzers);
     await waitFor(() => load.last202At > since, { timeoutMs: 30_000, message: 'ingest never accepted again' });
     const acceptedAgainAfterMs = load.last202At - restartedAt;
     await sleep(1500);
     await load.stop();
 
-    const end = await expectExactEnd({ apiUrl: api.url, client, keys, load, tap, window: WINDOW, timeoutMs: 60_000 });
+    const end = await expectExactEnd({ apiUrl: api.url, client: suite.client, keys, load, tap, window: WINDOW, timeoutMs: 60_000 });
     expect(load.counts.failures).to.deep.equal([]);
     expect(load.counts.unavailable, '503s other than backpressure').to.equal(0);
     expect(end.extras, 'a 503 never stores anything').to.deep.equal([]);

@@ -2,22 +2,21 @@
 // huge numbers, NaN/Infinity and other non-decimal spellings, unicode digits and names, empty
 // names and values, binary bytes, prototype-ish field names, a 100 kB value, deleted entries.
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { ANALYZER_GROUP, seriesKeys } from '@pipeline/redis';
-import { getJson, startTestRedis, waitFor, type TestRedis } from '@pipeline/testkit';
+import { getJson, waitFor } from '@pipeline/testkit';
 import { encodeEntry } from '../../packages/metric/src/index.js';
 import { report } from '../support/faults.js';
 import {
   expectAnomaliesEqualReference,
   expectStatsEqualReference,
   makeEvents,
+  pipelineSuite,
   reference,
   scrapeCounter,
   startAnalyzer,
   startApi,
   waitForCount,
   type Accepted,
-  type RunningService,
 } from '../support/pipeline.js';
 
 const WINDOW = { windowSize: 20, zThreshold: 2, minSamples: 5 };
@@ -53,40 +52,15 @@ const POISON: [(string | Buffer)[], RegExp][] = [
 
 describe('poison entries of every other kind', function () {
   this.timeout(60_000);
-  let redis: TestRedis;
-  let client: Redis;
-  let services: RunningService[] = [];
-  let run = 0;
-
-  before(async () => {
-    redis = await startTestRedis();
-    client = new Redis(redis.url);
-  });
-  afterEach(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    services = [];
-  });
-  after(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
-
-  const envFor = (extra: Record<string, string> = {}) => ({
-    REDIS_URL: redis.url,
-    KEY_PREFIX: `${redis.keyPrefix}-poison-${++run}`,
-    WINDOW_SIZE: String(WINDOW.windowSize),
-    Z_THRESHOLD: String(WINDOW.zThreshold),
-    MIN_SAMPLES: String(WINDOW.minSamples),
-    BLOCK_MS: '100',
-    ...extra,
-  });
+  const suite = pipelineSuite(WINDOW);
+  const envFor = (extra: Record<string, string> = {}) => suite.envFor({ BLOCK_MS: '100', ...extra });
 
   it('dead-letters each with its reason, takes none into a window, and keeps going', async () => {
     const env = envFor({ BATCH_SIZE: '7' });
     const keys = seriesKeys(env.KEY_PREFIX);
     const api = await startApi(env);
     const analyzer = await startAnalyzer(env);
-    services.push(api, analyzer);
+    suite.services.push(api, analyzer);
     const valid: Accepted[] = [];
     const poisonIds = new Map<string, RegExp>();
     const events = makeEvents(400, 11);
@@ -94,9 +68,9 @@ describe('poison entries of every other kind', function () {
       for (let i = valid.length; i < upTo; i++) {
         if (i % 9 === 4 && poisonIds.size < POISON.length) {
           const [fields, reason] = POISON[poisonIds.size]!;
-          poisonIds.set((await client.xadd(keys.events, '*', ...fields))!, reason);
+          poisonIds.set((await suite.client.xadd(keys.events, '*', ...fields))!, reason);
         }
-        valid.push({ id: (await client.xadd(keys.events, '*', ...encodeEntry(events[i]!)))!, metric: events[i]! });
+        valid.push({ id: (await suite.client.xadd(keys.events, '*', ...encodeEntry(events[i]!)))!, metric: events[i]! });
       }
     };
     await append(300);
@@ -104,7 +78,7 @@ describe('poison entries of every other kind', function () {
     let stats = await waitForCount(api.url, valid.length, 20_000, () => analyzer.output());
     expectStatsEqualReference(stats, reference(valid, WINDOW), WINDOW.windowSize);
 
-    const dead = (await client.xrange(keys.dead, '-', '+')) as [string, string[]][];
+    const dead = (await suite.client.xrange(keys.dead, '-', '+')) as [string, string[]][];
     expect(dead.length, 'dead letters').to.equal(POISON.length);
     for (const [, fields] of dead) {
       const record = Object.fromEntries([[fields[0], fields[1]], [fields[2], fields[3]], [fields[4], fields[5]]]);
@@ -113,7 +87,7 @@ describe('poison entries of every other kind', function () {
       expect(record.reason).to.match(expected!);
       expect(() => JSON.parse(record.fields!), 'the original fields as JSON').not.to.throw();
     }
-    expect(Number(await client.hget(keys.stats, 'dead_total'))).to.equal(POISON.length);
+    expect(Number(await suite.client.hget(keys.stats, 'dead_total'))).to.equal(POISON.length);
 
     // It keeps going: later entries are counted, judged against windows without the poison.
     await append(400);
@@ -130,27 +104,27 @@ describe('poison entries of every other kind', function () {
     const env = envFor({ BATCH_SIZE: '10', CLAIM_IDLE_MS: '200' });
     const keys = seriesKeys(env.KEY_PREFIX);
     const api = await startApi(env);
-    services.push(api);
+    suite.services.push(api);
     const events = makeEvents(200, 12);
     const written: Accepted[] = [];
-    for (const metric of events) written.push({ id: (await client.xadd(keys.events, '*', ...encodeEntry(metric)))!, metric });
+    for (const metric of events) written.push({ id: (await suite.client.xadd(keys.events, '*', ...encodeEntry(metric)))!, metric });
     // A consumer read 60 entries and died; then an operator deleted some of them, and some not yet read.
-    await client.xreadgroup('GROUP', ANALYZER_GROUP, 'dead-consumer', 'COUNT', 60, 'STREAMS', keys.events, '>');
+    await suite.client.xreadgroup('GROUP', ANALYZER_GROUP, 'dead-consumer', 'COUNT', 60, 'STREAMS', keys.events, '>');
     const deleted = new Set([written[10]!.id, written[11]!.id, written[59]!.id, written[100]!.id, written[199]!.id]);
-    expect(await client.xdel(keys.events, ...deleted)).to.equal(deleted.size);
+    expect(await suite.client.xdel(keys.events, ...deleted)).to.equal(deleted.size);
     const remaining = written.filter((w) => !deleted.has(w.id));
 
     const analyzer = await startAnalyzer(env);
-    services.push(analyzer);
+    suite.services.push(analyzer);
     const stats = await waitForCount(api.url, remaining.length, 20_000, () => analyzer.output());
     const ref = reference(remaining, WINDOW);
     expectStatsEqualReference(stats, ref, WINDOW.windowSize);
     await expectAnomaliesEqualReference(api.url, ref);
-    await waitFor(async () => ((await client.xpending(keys.events, ANALYZER_GROUP)) as [number])[0] === 0, {
+    await waitFor(async () => ((await suite.client.xpending(keys.events, ANALYZER_GROUP)) as [number])[0] === 0, {
       timeoutMs: 5000,
       message: 'deleted entries stay pending forever',
     });
-    expect(Number(await client.hget(keys.stats, 'count'))).to.equal(remaining.length);
+    expect(Number(await suite.client.hget(keys.stats, 'count'))).to.equal(remaining.length);
   });
 
   // decodeEntry's DECIMAL regex once backtracked quadratically on such a value (80,000 digits took
@@ -160,12 +134,12 @@ describe('poison entries of every other kind', function () {
     const keys = seriesKeys(env.KEY_PREFIX);
     const api = await startApi(env);
     const analyzer = await startAnalyzer(env);
-    services.push(api, analyzer);
-    await client.xadd(keys.events, '*', ...ok('1'.repeat(200_000) + 'x'));
+    suite.services.push(api, analyzer);
+    await suite.client.xadd(keys.events, '*', ...ok('1'.repeat(200_000) + 'x'));
     const metric = { timestamp: 1764000001, cpu: 1, rps: 1 };
-    const id = (await client.xadd(keys.events, '*', ...encodeEntry(metric)))!;
+    const id = (await suite.client.xadd(keys.events, '*', ...encodeEntry(metric)))!;
     await waitForCount(api.url, 1, 5000, () => analyzer.output());
-    expect(Number(await client.hget(keys.stats, 'dead_total'))).to.equal(1);
+    expect(Number(await suite.client.hget(keys.stats, 'dead_total'))).to.equal(1);
     expect((await getJson(`${api.url}/stats`)).body.last_id).to.equal(id);
   });
 
@@ -174,10 +148,10 @@ describe('poison entries of every other kind', function () {
     const env = envFor();
     const keys = seriesKeys(env.KEY_PREFIX);
     const analyzer = await startAnalyzer(env);
-    services.push(analyzer);
-    await client.xadd(keys.events, '*', '__proto__', 'x', 'cpu', '1');
-    await waitFor(async () => (await client.xlen(keys.dead)) === 1, { timeoutMs: 5000, message: 'no dead letter' });
-    const [, fields] = ((await client.xrange(keys.dead, '-', '+')) as [string, string[]][])[0]!;
+    suite.services.push(analyzer);
+    await suite.client.xadd(keys.events, '*', '__proto__', 'x', 'cpu', '1');
+    await waitFor(async () => (await suite.client.xlen(keys.dead)) === 1, { timeoutMs: 5000, message: 'no dead letter' });
+    const [, fields] = ((await suite.client.xrange(keys.dead, '-', '+')) as [string, string[]][])[0]!;
     expect(fields[5]).to.equal('{"__proto__":"x","cpu":"1"}');
   });
 });

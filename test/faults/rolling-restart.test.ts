@@ -1,42 +1,27 @@
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { seriesKeys } from '@pipeline/redis';
-import { sleep, startTestRedis, type TestRedis } from '@pipeline/testkit';
+import { sleep } from '@pipeline/testkit';
 import { expectExactEnd, Load, report, startApiOn, StreamTap } from '../support/faults.js';
-import { startAnalyzer, startApi, type RunningService } from '../support/pipeline.js';
+import {
+  pipelineSuite,
+  startAnalyzer,
+  startApi,
+} from '../support/pipeline.js';
 
 const WINDOW = { windowSize: 50, zThreshold: 2, minSamples: 10 };
 
 describe('a rolling restart of the api', function () {
   this.timeout(120_000);
-  let redis: TestRedis;
-  let client: Redis;
-  const services: RunningService[] = [];
-
-  before(async () => {
-    redis = await startTestRedis();
-    client = new Redis(redis.url);
-  });
-  after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const suite = pipelineSuite(WINDOW);
 
   it('fails no request an api took while one of two replicas is SIGTERMed and restarted under load', async () => {
-    const env = {
-      REDIS_URL: redis.url,
-      KEY_PREFIX: `${redis.keyPrefix}-rolling`,
-      WINDOW_SIZE: String(WINDOW.windowSize),
-      Z_THRESHOLD: String(WINDOW.zThreshold),
-      MIN_SAMPLES: String(WINDOW.minSamples),
-    };
+    const env = suite.envFor();
     const keys = seriesKeys(env.KEY_PREFIX);
     const apis = [await startApi(env, 'api-a'), await startApi(env, 'api-b')];
-    services.push(...apis);
+    suite.services.push(...apis);
     const analyzers = await Promise.all([0, 1].map((i) => startAnalyzer({ ...env, BLOCK_MS: '200' }, `analyzer-${i}`)));
-    services.push(...analyzers);
-    const tap = new StreamTap(redis.url, keys.events).start();
+    suite.services.push(...analyzers);
+    const tap = new StreamTap(suite.redis.url, keys.events).start();
     // Keep-alive clients, as real ones are: the stopping api must drain them without failing one.
     const urls = apis.map((a) => a.url);
     const load = new Load({ targets: () => urls, batchSize: 20, concurrency: 4, paceMs: 5 }).start();
@@ -53,14 +38,14 @@ describe('a rolling restart of the api', function () {
       await sleep(500); // down for a while: its share of the load is refused, then sent to the other
       const port = Number(new URL(old.url).port);
       const restarted = await startApiOn(port, env, `${old.name}'`);
-      services.push(restarted);
+      suite.services.push(restarted);
       apis[index] = restarted;
       rounds.push({ stopMs, refusedDuring: load.counts.refused - refusedBefore, backAfterMs: performance.now() - started });
     }
     await sleep(1000);
     await load.stop();
 
-    const end = await expectExactEnd({ apiUrl: apis[1]!.url, client, keys, load, tap, window: WINDOW, timeoutMs: 60_000 });
+    const end = await expectExactEnd({ apiUrl: apis[1]!.url, client: suite.client, keys, load, tap, window: WINDOW, timeoutMs: 60_000 });
     expect(load.counts.failures, 'answers that are not 202, resets of requests in flight, timeouts').to.deep.equal([]);
     expect(load.counts.backpressure + load.counts.unavailable, '503s').to.equal(0);
     // A kept-alive socket the stopping api closed while idle, just as the client reused it: the

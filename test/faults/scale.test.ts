@@ -1,47 +1,30 @@
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { seriesKeys } from '@pipeline/redis';
-import { sleep, startTestRedis, type TestRedis } from '@pipeline/testkit';
+import { sleep } from '@pipeline/testkit';
 import { expectExactEnd, Load, report, StreamTap } from '../support/faults.js';
-import { scrapeCounter, startAnalyzer, startApi, type RunningService } from '../support/pipeline.js';
+import {
+  pipelineSuite,
+  scrapeCounter,
+  startAnalyzer,
+  startApi,
+} from '../support/pipeline.js';
 
 const WINDOW = { windowSize: 50, zThreshold: 2, minSamples: 10 };
 
 describe('analyzers scaled up and down under load', function () {
   this.timeout(120_000);
-  let redis: TestRedis;
-  let client: Redis;
-  const services: RunningService[] = [];
-
-  before(async () => {
-    redis = await startTestRedis();
-    client = new Redis(redis.url);
-  });
-  after(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const suite = pipelineSuite(WINDOW);
 
   it('goes 1 → 4 → 1 replicas (graceful SIGTERMs, one SIGKILL mid-batch) with exact stats', async () => {
-    const env = {
-      REDIS_URL: redis.url,
-      KEY_PREFIX: `${redis.keyPrefix}-scale`,
-      WINDOW_SIZE: String(WINDOW.windowSize),
-      Z_THRESHOLD: String(WINDOW.zThreshold),
-      MIN_SAMPLES: String(WINDOW.minSamples),
-      BATCH_SIZE: '100',
-      BLOCK_MS: '200',
-      CLAIM_IDLE_MS: '1000',
-    };
+    const env = suite.envFor({ BATCH_SIZE: '100', BLOCK_MS: '200', CLAIM_IDLE_MS: '1000' });
     const keys = seriesKeys(env.KEY_PREFIX);
     const api = await startApi(env);
-    services.push(api);
-    const tap = new StreamTap(redis.url, keys.events).start();
+    suite.services.push(api);
+    const tap = new StreamTap(suite.redis.url, keys.events).start();
     let generation = 0;
     const start = async () => {
       const analyzer = await startAnalyzer(env, `analyzer-${generation++}`);
-      services.push(analyzer);
+      suite.services.push(analyzer);
       return analyzer;
     };
     const live = [await start()];
@@ -60,7 +43,7 @@ describe('analyzers scaled up and down under load', function () {
     const victim = live.splice(1, 1)[0]!;
     for (let attempt = 0; attempt < 50 && heldAtKill === 0; attempt++) {
       victim.pause();
-      heldAtKill = ((await client.xpending(keys.events, 'analyzer', '-', '+', 1000, victim.name)) as unknown[]).length;
+      heldAtKill = ((await suite.client.xpending(keys.events, 'analyzer', '-', '+', 1000, victim.name)) as unknown[]).length;
       if (heldAtKill === 0) {
         victim.resume();
         await sleep(20 + Math.random() * 50);
@@ -83,7 +66,7 @@ describe('analyzers scaled up and down under load', function () {
     await sleep(1000);
     await load.stop();
     const drainStarted = performance.now();
-    const end = await expectExactEnd({ apiUrl: api.url, client, keys, load, tap, window: WINDOW, timeoutMs: 60_000, describe: () => live[0]!.output() });
+    const end = await expectExactEnd({ apiUrl: api.url, client: suite.client, keys, load, tap, window: WINDOW, timeoutMs: 60_000, describe: () => live[0]!.output() });
     processedBy.set(live[0]!.name, await scrapeCounter(live[0]!.url, 'analyzer_events_processed_total'));
     const claimed = await scrapeCounter(live[0]!.url, 'analyzer_claimed_entries_total');
 

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { seriesKeys } from '@pipeline/redis';
-import { sleep, startTestRedis, type TestRedis } from '@pipeline/testkit';
+import { sleep } from '@pipeline/testkit';
 import {
   expectAnomaliesEqualReference,
   expectStatsEqualReference,
   ingest,
   makeEvents,
+  pipelineSuite,
   reference,
   scrapeCounter,
   startAnalyzer,
@@ -20,60 +20,36 @@ const WINDOW = { windowSize: 50, zThreshold: 2, minSamples: 10 };
 
 describe('crashed analyzers', function () {
   this.timeout(180_000);
-  let redis: TestRedis;
-  let client: Redis;
-  let services: RunningService[] = [];
-  let run = 0;
-
-  before(async () => {
-    redis = await startTestRedis();
-    client = new Redis(redis.url);
-  });
-  afterEach(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    services = [];
-  });
-  after(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
-
-  const envFor = (extra: Record<string, string>) => ({
-    REDIS_URL: redis.url,
-    KEY_PREFIX: `${redis.keyPrefix}-crash-${++run}`,
-    WINDOW_SIZE: String(WINDOW.windowSize),
-    MIN_SAMPLES: String(WINDOW.minSamples),
-    ...extra,
-  });
+  const suite = pipelineSuite(WINDOW);
 
   it('claims the entries a dead consumer read and never acknowledged, counting each once', async () => {
-    const env = envFor({ CLAIM_IDLE_MS: '300', BATCH_SIZE: '50' });
+    const env = suite.envFor({ CLAIM_IDLE_MS: '300', BATCH_SIZE: '50' });
     const keys = seriesKeys(env.KEY_PREFIX);
     const api = await startApi(env);
-    services.push(api);
+    suite.services.push(api);
     const accepted = await ingest(api.url, makeEvents(400, 3), 20, 2);
     // A consumer that read 150 entries and died before its commit: they sit in its pending list.
-    const taken = (await client.xreadgroup('GROUP', 'analyzer', 'dead-consumer', 'COUNT', 150, 'STREAMS', keys.events, '>')) as [string, unknown[]][];
+    const taken = (await suite.client.xreadgroup('GROUP', 'analyzer', 'dead-consumer', 'COUNT', 150, 'STREAMS', keys.events, '>')) as [string, unknown[]][];
     expect(taken[0]![1]).to.have.length(150);
 
     const analyzer = await startAnalyzer(env);
-    services.push(analyzer);
+    suite.services.push(analyzer);
     const stats = await waitForCount(api.url, accepted.length, 20_000, () => analyzer.output());
     const ref = reference(accepted, WINDOW);
     expectStatsEqualReference(stats, ref, WINDOW.windowSize);
     await expectAnomaliesEqualReference(api.url, ref);
     expect(await scrapeCounter(analyzer.url, 'analyzer_claimed_entries_total')).to.equal(150);
-    expect(((await client.xpending(keys.events, 'analyzer')) as [number])[0]).to.equal(0);
+    expect(((await suite.client.xpending(keys.events, 'analyzer')) as [number])[0]).to.equal(0);
   });
 
   it('loses nothing and counts nothing twice while analyzers are SIGKILLed and restarted under load', async () => {
-    const env = envFor({ CLAIM_IDLE_MS: '500', BATCH_SIZE: '20', BLOCK_MS: '200' });
+    const env = suite.envFor({ CLAIM_IDLE_MS: '500', BATCH_SIZE: '20', BLOCK_MS: '200' });
     const keys = seriesKeys(env.KEY_PREFIX);
     const api = await startApi(env);
-    services.push(api);
+    suite.services.push(api);
     let generation = 0;
     const live: RunningService[] = await Promise.all([0, 1, 2].map(() => startAnalyzer(env, `analyzer-${generation++}`)));
-    services.push(...live);
+    suite.services.push(...live);
 
     // Load as fast as the api takes it, in requests of 200: the analyzers (BATCH_SIZE 20) fall
     // behind and mostly have a batch in hand. It runs until the kills below are done.
@@ -95,7 +71,7 @@ describe('crashed analyzers', function () {
       const index = Math.floor(Math.random() * live.length);
       const candidate = live[index]!;
       candidate.pause();
-      const held = (await client.xpending(keys.events, 'analyzer', '-', '+', 1, candidate.name)) as unknown[];
+      const held = (await suite.client.xpending(keys.events, 'analyzer', '-', '+', 1, candidate.name)) as unknown[];
       if (held.length === 0 && Date.now() - lastKill < 1000) {
         candidate.resume();
         continue;
@@ -108,7 +84,7 @@ describe('crashed analyzers', function () {
       lastKill = Date.now();
       const replacement = await startAnalyzer(env, `analyzer-${generation++}`);
       live.push(replacement);
-      services.push(replacement);
+      suite.services.push(replacement);
     }
     stopLoad = true;
     const accepted = await load;
@@ -120,16 +96,16 @@ describe('crashed analyzers', function () {
     await expectAnomaliesEqualReference(api.url, ref);
     await sleep(300);
     expect((await api.stop()).code).to.equal(0);
-    expect(((await client.xpending(keys.events, 'analyzer')) as [number])[0], 'nothing left pending').to.equal(0);
-    expect(Number(await client.hget(keys.stats, 'count')), 'no late double count').to.equal(accepted.length);
+    expect(((await suite.client.xpending(keys.events, 'analyzer')) as [number])[0], 'nothing left pending').to.equal(0);
+    expect(Number(await suite.client.hget(keys.stats, 'count')), 'no late double count').to.equal(accepted.length);
   });
 
   it('does not count twice when a frozen analyzer commits a batch that was claimed meanwhile', async () => {
-    const env = envFor({ CLAIM_IDLE_MS: '300', BATCH_SIZE: '50', BLOCK_MS: '200' });
+    const env = suite.envFor({ CLAIM_IDLE_MS: '300', BATCH_SIZE: '50', BLOCK_MS: '200' });
     const keys = seriesKeys(env.KEY_PREFIX);
     const api = await startApi(env);
     const analyzers = [await startAnalyzer(env, 'steady'), await startAnalyzer(env, 'sleepy')];
-    services.push(api, ...analyzers);
+    suite.services.push(api, ...analyzers);
     const sleepy = analyzers[1]!;
     let loadDone = false;
     const load = ingest(api.url, makeEvents(20_000, 5), 20, 2).finally(() => {
@@ -141,7 +117,7 @@ describe('crashed analyzers', function () {
     for (let attempt = 0; !loadDone && lateCommits < 2 && attempt < 300; attempt++) {
       await sleep(20 + Math.random() * 50);
       sleepy.pause();
-      const held = (await client.xpending(keys.events, 'analyzer', '-', '+', 1, sleepy.name)) as unknown[];
+      const held = (await suite.client.xpending(keys.events, 'analyzer', '-', '+', 1, sleepy.name)) as unknown[];
       if (held.length > 0) {
         await sleep(1500);
         lateCommits++;
@@ -156,6 +132,6 @@ describe('crashed analyzers', function () {
     await expectAnomaliesEqualReference(api.url, ref);
     expect(await scrapeCounter(sleepy.url, 'analyzer_duplicates_skipped_total'), 'the late commit found its entries committed').to.be.greaterThan(0);
     await sleep(500);
-    expect(Number(await client.hget(keys.stats, 'count')), 'no late double count').to.equal(accepted.length);
+    expect(Number(await suite.client.hget(keys.stats, 'count')), 'no late double count').to.equal(accepted.length);
   });
 });

@@ -1,54 +1,30 @@
 import { expect } from 'chai';
-import { startTestRedis, type TestRedis } from '@pipeline/testkit';
 import {
   expectAnomaliesEqualReference,
   expectStatsEqualReference,
   ingest,
   makeEvents,
+  pipelineSuite,
   reference,
   scrapeCounter,
   startAnalyzer,
   startApi,
   waitForCount,
-  type RunningService,
 } from '../support/pipeline.js';
 
 const WINDOW = { windowSize: 50, zThreshold: 2, minSamples: 10 };
 
 describe('the pipeline, api and analyzers as real processes', function () {
   this.timeout(120_000);
-  let redis: TestRedis;
-  let services: RunningService[] = [];
-  let run = 0;
-
-  before(async () => {
-    redis = await startTestRedis();
-  });
-  afterEach(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    services = [];
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-
-  /** Each test gets its own stream under the fixture's prefix (cleaned with it). */
-  const envFor = (extra: Record<string, string> = {}) => ({
-    REDIS_URL: redis.url,
-    KEY_PREFIX: `${redis.keyPrefix}-${++run}`,
-    WINDOW_SIZE: String(WINDOW.windowSize),
-    Z_THRESHOLD: String(WINDOW.zThreshold),
-    MIN_SAMPLES: String(WINDOW.minSamples),
-    ...extra,
-  });
+  const suite = pipelineSuite(WINDOW);
 
   for (const replicas of [1, 2, 3]) {
     it(`gives /stats and /anomalies equal to one process replaying the stream, with ${replicas} analyzer(s)`, async () => {
-      const env = envFor({ BATCH_SIZE: '37' });
+      const env = suite.envFor({ BATCH_SIZE: '37' });
       const api = await startApi(env);
-      services.push(api);
+      suite.services.push(api);
       const analyzers = await Promise.all(Array.from({ length: replicas }, (_, i) => startAnalyzer(env, `analyzer-${i}`)));
-      services.push(...analyzers);
+      suite.services.push(...analyzers);
 
       const accepted = await ingest(api.url, makeEvents(3000, replicas), 25, 4);
       const ref = reference(accepted, WINDOW);
@@ -66,18 +42,18 @@ describe('the pipeline, api and analyzers as real processes', function () {
   }
 
   it('starts from the first event when events arrive before any analyzer runs', async () => {
-    const env = envFor();
+    const env = suite.envFor();
     const api = await startApi(env);
-    services.push(api);
+    suite.services.push(api);
     const accepted = await ingest(api.url, makeEvents(200, 7), 1, 2);
     const analyzer = await startAnalyzer(env);
-    services.push(analyzer);
+    suite.services.push(analyzer);
     const stats = await waitForCount(api.url, accepted.length, 20_000);
     expectStatsEqualReference(stats, reference(accepted, WINDOW), WINDOW.windowSize);
   });
 
   it('stops both services with exit code 0 on SIGTERM', async () => {
-    const env = envFor();
+    const env = suite.envFor();
     const api = await startApi(env);
     const analyzer = await startAnalyzer(env);
     await ingest(api.url, makeEvents(50), 10, 1);

@@ -1,7 +1,8 @@
 // Starts the built services as real processes and drives them over HTTP, for pipeline tests.
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { freePort, getJson, postJson, startService, waitFor, type ServiceProcess } from '@pipeline/testkit';
+import { Redis } from 'ioredis';
+import { freePort, getJson, postJson, startService, startTestRedis, waitFor, type ServiceProcess, type TestRedis } from '@pipeline/testkit';
 import type { EventStats, Metric, StatsConfig } from '../../services/analyzer/src/stats/window-stats.js';
 import { referenceStats } from '../../services/analyzer/test/support/reference-stats.js';
 
@@ -155,4 +156,57 @@ export async function scrapeCounter(url: string, name: string): Promise<number> 
   const text = (await getJson(`${url}/metrics`)).body as string;
   const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return match ? Number(match[1]) : 0;
+}
+
+/** A test's service environment; REDIS_URL and KEY_PREFIX are always there. */
+export type SuiteEnv = Record<string, string> & { readonly REDIS_URL: string; readonly KEY_PREFIX: string };
+
+export interface PipelineSuite {
+  /** The suite's real Redis (REDIS_URL, testcontainers or a redis-server of its own). */
+  readonly redis: TestRedis;
+  /** A client on it, for inspecting and injecting. */
+  readonly client: Redis;
+  /** Services the tests start; each is stopped after its test. */
+  readonly services: RunningService[];
+  /** A test's environment: its own key prefix under the suite's, the window, then `extra`. */
+  envFor(extra?: Record<string, string>): SuiteEnv;
+}
+
+/**
+ * The mocha hooks every pipeline suite needs: a Redis and a client for the whole suite, services
+ * stopped after each test, a fresh key prefix per test (cleaned with the suite's prefix).
+ */
+export function pipelineSuite(window: StatsConfig): PipelineSuite {
+  let redis: TestRedis | undefined;
+  let client: Redis | undefined;
+  const services: RunningService[] = [];
+  let run = 0;
+  before(async () => {
+    redis = await startTestRedis();
+    client = new Redis(redis.url);
+  });
+  afterEach(async () => {
+    await Promise.all(services.splice(0).map((s) => s.stop()));
+  });
+  after(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
+  return {
+    get redis() {
+      return redis!;
+    },
+    get client() {
+      return client!;
+    },
+    services,
+    envFor: (extra = {}) => ({
+      REDIS_URL: redis!.url,
+      KEY_PREFIX: `${redis!.keyPrefix}-${++run}`,
+      WINDOW_SIZE: String(window.windowSize),
+      Z_THRESHOLD: String(window.zThreshold),
+      MIN_SAMPLES: String(window.minSamples),
+      ...extra,
+    }),
+  };
 }
