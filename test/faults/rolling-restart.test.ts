@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { seriesKeys } from '@pipeline/redis';
 import { sleep } from '@pipeline/testkit';
-import { expectExactEnd, Load, report, startApiOn, StreamTap } from '../support/faults.js';
+import { expectExactEnd, Load, report, StreamTap } from '../support/faults.js';
 import {
   pipelineSuite,
   startAnalyzer,
@@ -37,7 +37,7 @@ describe('a rolling restart of the api', function () {
       const stopMs = performance.now() - started;
       await sleep(500); // down for a while: its share of the load is refused, then sent to the other
       const port = Number(new URL(old.url).port);
-      const restarted = await startApiOn(port, env, `${old.name}'`);
+      const restarted = await startApi(env, `${old.name}'`, port);
       suite.services.push(restarted);
       apis[index] = restarted;
       rounds.push({ stopMs, refusedDuring: load.counts.refused - refusedBefore, backAfterMs: performance.now() - started });

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { seriesKeys } from '@pipeline/redis';
 import { sleep, startRedisServer, type RedisServerProcess } from '@pipeline/testkit';
-import { backlogOf, expectExactEnd, Load, report, startApiOn, StreamTap } from '../support/faults.js';
+import { backlogOf, expectExactEnd, Load, report, StreamTap } from '../support/faults.js';
 import { startAnalyzer, startApi, type RunningService } from '../support/pipeline.js';
 
 const SOAK_SECONDS = Number(process.env['SOAK_SECONDS'] ?? 120);
@@ -105,7 +105,7 @@ describe('soak', function () {
         const old = apis[index]!;
         expect((await old.stop()).code, old.output()).to.equal(0);
         await sleep(200 + random() * 800);
-        apis[index] = await startApiOn(Number(new URL(old.url).port), env, `${old.name}'`);
+        apis[index] = await startApi(env, `${old.name}'`, Number(new URL(old.url).port));
         services.push(apis[index]!);
         faults.apiRestarts++;
         lastApiRestart = performance.now();

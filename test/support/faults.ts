@@ -5,11 +5,10 @@ import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { ANALYZER_GROUP, readBacklog, type SeriesKeys } from '@pipeline/redis';
-import { sleep, startService } from '@pipeline/testkit';
+import { sleep } from '@pipeline/testkit';
 import { decodeEntry, type Metric } from '../../packages/metric/src/index.js';
 import type { StatsConfig } from '../../services/analyzer/src/stats/window-stats.js';
 import {
-  API_MAIN,
   compareIds,
   expectAnomaliesEqualReference,
   expectStatsEqualReference,
@@ -17,7 +16,6 @@ import {
   reference,
   waitForCount,
   type Accepted,
-  type RunningService,
 } from './pipeline.js';
 
 /** Realistic metrics (makeEvents) with a unique timestamp each, so any stream entry can be traced to its request. */
@@ -251,13 +249,6 @@ export class StreamTap {
     if (entries.length > 0) this.#last = entries[entries.length - 1]![0];
     return entries.length;
   }
-}
-
-/** Starts the api on a given port (a restart of a replica on its old address). */
-export async function startApiOn(port: number, env: Record<string, string>, name: string): Promise<RunningService> {
-  const url = `http://127.0.0.1:${port}`;
-  const service = await startService({ script: API_MAIN, name, env: { LOG_LEVEL: 'warn', ...env, PORT: String(port) }, readyUrl: `${url}/ready` });
-  return Object.assign(service, { url });
 }
 
 /** Backlog (lag + pending) as the api sees it, or null when Redis does not answer. */

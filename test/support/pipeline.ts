@@ -13,8 +13,9 @@ export interface RunningService extends ServiceProcess {
   readonly url: string;
 }
 
-export async function startApi(env: Record<string, string>, name = 'api'): Promise<RunningService> {
-  const port = await freePort();
+/** Starts the built api; `port` restarts a replica on its old address, else a free port is taken. */
+export async function startApi(env: Record<string, string>, name = 'api', port?: number): Promise<RunningService> {
+  port ??= await freePort();
   const url = `http://127.0.0.1:${port}`;
   const service = await startService({
     script: API_MAIN,
