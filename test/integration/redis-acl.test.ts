@@ -12,11 +12,13 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { seriesKeys } from '@pipeline/redis';
 import { startRedisServer, type RedisServerProcess } from '@pipeline/testkit';
+import { post } from '../support/faults.js';
 import { ingest, makeEvents, scrapeCounter, startAnalyzer, startApi, waitForCount, type RunningService } from '../support/pipeline.js';
 
 const PREFIX = 'acltest';
 const CLI = fileURLToPath(new URL('../../scripts/redis-acl.mjs', import.meta.url));
 const APPEND_BATCH = readFileSync(new URL('../../services/api/src/lua/append-batch-1.lua', import.meta.url), 'utf8');
+const APPEND_IDEMPOTENT = readFileSync(new URL('../../services/api/src/lua/append-idempotent-1.lua', import.meta.url), 'utf8');
 const keys = seriesKeys(PREFIX);
 
 /** Runs scripts/redis-acl.mjs as an operator would; returns its stdout. */
@@ -97,6 +99,17 @@ describe('Redis ACL users for the api and the analyzer', function () {
       ['HGETALL', 'other:{default}:stats'], // a read command it has, on another prefix
       ['XADD', keys.stats, '*', 'x', '1'], // the stats hash is read-only for the api
       ['XADD', keys.dead, '*', 'x', '1'], // the dead letters are not the api's at all
+      // GET and SET reach its idempotency records and nothing else: SET would replace a stream.
+      ['SET', keys.events, 'x'],
+      ['SET', keys.stats, 'x'],
+      ['GET', keys.stats],
+      ['EVAL', "return redis.call('SET', KEYS[1], 'x')", '1', keys.events],
+      ['SET', 'other:{default}:idem:k', 'x'], // another prefix's record
+      ['GET', 'other:{default}:idem:k'],
+      ['EVAL', "return redis.call('SET', KEYS[1], 'x')", '1', 'other:{default}:idem:k'],
+      ['DEL', keys.idempotency('k')],
+      ['EXPIRE', keys.idempotency('k'), 1],
+      ['EVAL', "return redis.call('XACK', KEYS[1], 'analyzer', '1-1')", '2', keys.events, keys.idempotency('k')],
       ['ACL', 'WHOAMI'],
       ['SUBSCRIBE', 'anything'],
     ];
@@ -117,7 +130,16 @@ describe('Redis ACL users for the api and the analyzer', function () {
     expect(await api.zrevrangebylex(keys.anomalies, '+', '-', 'LIMIT', 0, 10)).to.deep.equal([]);
     expect(await api.xlen(keys.events)).to.equal(2);
     expect(await attempt(api, 'XINFO', 'GROUPS', keys.events)).to.include('analyzer');
-    await admin.del(keys.events);
+    // The keyed append: entries and record, then the record's answer, then a conflict.
+    const record = keys.idempotency('acl-key-1');
+    const keyed = (fingerprint: string) => api.eval(APPEND_IDEMPOTENT, 2, keys.events, record, 60, fingerprint, 'one', 6, 'ts', '1', 'cpu', '3', 'rps', '3') as Promise<string[]>;
+    const first = await keyed('a'.repeat(64));
+    expect(first[0]).to.equal('new');
+    expect(await keyed('a'.repeat(64))).to.deep.equal(['replay', first[1]]);
+    expect(await keyed('b'.repeat(64))).to.deep.equal(['conflict']);
+    expect(await api.xlen(keys.events)).to.equal(3);
+    expect(await admin.ttl(record)).to.be.within(1, 60);
+    await admin.del(keys.events, record);
   });
 
   it('the analyzer user cannot administer or reach other keys either', async () => {
@@ -145,7 +167,7 @@ describe('Redis ACL users for the api and the analyzer', function () {
       await Promise.all(services.map((s) => s.stop()));
     });
 
-    it('ingest 200 events and count them all, claiming a dead consumer\'s entries; Redis denies nothing', async () => {
+    it('ingest 200 events (and 20 with Idempotency-Keys, resent and reused) and count them all, claiming a dead consumer\'s entries; Redis denies nothing', async () => {
       await admin.call('ACL', 'LOG', 'RESET');
       const shared = { KEY_PREFIX: PREFIX, WINDOW_SIZE: '20', MIN_SAMPLES: '5' };
       // The api with its password in the URL; the analyzer with a wrong one there, overridden by
@@ -154,6 +176,18 @@ describe('Redis ACL users for the api and the analyzer', function () {
       services.push(api);
       const accepted = await ingest(api.url, makeEvents(200, 7), 10, 2);
       expect(accepted).to.have.length(200);
+      // Keyed requests: stored once, replayed, a reused key refused; 20 more events in all.
+      for (const [i, body] of [makeEvents(10, 8), makeEvents(10, 9)].entries()) {
+        const text = JSON.stringify(body);
+        const send = (payload: string) => post(`${api.url}/ingest`, payload, { headers: { 'idempotency-key': `acl-e2e-${i}` } });
+        const first = await send(text);
+        const again = await send(text);
+        const other = await send(JSON.stringify(body.slice(1)));
+        expect(first.kind === 'response' && first.status, JSON.stringify(first)).to.equal(202);
+        expect(again.kind === 'response' && [again.status, again.headers['idempotent-replayed'], again.text]).to.deep.equal([202, 'true', first.kind === 'response' && first.text]);
+        expect(other.kind === 'response' && other.status, JSON.stringify(other)).to.equal(422);
+      }
+      expect(await admin.exists(keys.idempotency('acl-e2e-0'), keys.idempotency('acl-e2e-1'))).to.equal(2);
       // A consumer that read 50 entries and died: the analyzer must claim them (XAUTOCLAIM).
       const taken = (await admin.xreadgroup('GROUP', 'analyzer', 'dead-consumer', 'COUNT', 50, 'STREAMS', keys.events, '>')) as [string, unknown[]][];
       expect(taken[0]![1]).to.have.length(50);
@@ -166,8 +200,8 @@ describe('Redis ACL users for the api and the analyzer', function () {
         BATCH_SIZE: '40',
       });
       services.push(analyzer);
-      const stats = await waitForCount(api.url, 200, 20_000, () => `${analyzer.output()}\n${api.output()}`);
-      expect(stats.count).to.equal(200);
+      const stats = await waitForCount(api.url, 220, 20_000, () => `${analyzer.output()}\n${api.output()}`);
+      expect(stats.count).to.equal(220);
       expect(await scrapeCounter(analyzer.url, 'analyzer_claimed_entries_total')).to.equal(50);
       expect((await admin.xpending(keys.events, 'analyzer'))[0]).to.equal(0);
       // Let a maintenance pass (trim, gauges) run under the ACL too, then stop both cleanly.

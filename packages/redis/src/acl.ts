@@ -16,9 +16,10 @@ const CONNECTION_COMMANDS = ['client|setname', 'info', 'ping'];
 export const SERVICE_COMMANDS: Readonly<Record<PipelineService, readonly string[]>> = {
   api: [
     ...CONNECTION_COMMANDS,
-    // POST /ingest (event-store.ts): one XADD, or a batch through append-batch-1.lua (EVALSHA,
-    // EVAL when Redis has not cached it; the script only XADDs, and a script's commands are
-    // checked against the user too, so it can do no more than the api may).
+    // POST /ingest (event-store.ts): one XADD, or a batch through append-batch-1.lua, or a keyed
+    // request through append-idempotent-1.lua (EVALSHA, EVAL when Redis has not cached it; a
+    // script's commands are checked against the user too, so it can do no more than the api may:
+    // XADD here, GET and SET on the idempotency records only, see IDEMPOTENCY_RECORD_COMMANDS).
     'xadd', 'evalsha', 'eval',
     // GET /stats and /metrics, GET /anomalies.
     'hgetall', 'zrevrangebylex',
@@ -37,20 +38,41 @@ export const SERVICE_COMMANDS: Readonly<Record<PipelineService, readonly string[
 };
 
 /**
+ * What append-idempotent-1.lua does to an Idempotency-Key's record: read it, write it with its TTL.
+ * Granted in an ACL selector on the records' keys alone: on the user's own rules, SET would also
+ * let the api replace the events stream or the stats hash wholesale.
+ */
+export const IDEMPOTENCY_RECORD_COMMANDS: readonly string[] = ['get', 'set'];
+
+/** Every command a service's user may send somewhere: its own, and for the api its records' ones. */
+export function grantedCommands(service: PipelineService): readonly string[] {
+  return service === 'api' ? [...SERVICE_COMMANDS.api, ...IDEMPOTENCY_RECORD_COMMANDS] : SERVICE_COMMANDS[service];
+}
+
+/**
  * The ACL rules of one service's Redis user: no command but its own, no Pub/Sub channel, and only
- * the keys of `<prefix>:{<any series>}`. The api may write only the events stream and only read
- * the stats hash and the anomalies; it never sees the dead letters. The analyzer needs read and
- * write on all four keys: it passes them all to the commit script, and EVAL requires both on
- * every key it is given. Key names come from keys.ts, the same place the services take them from.
+ * the keys of `<prefix>:{<any series>}`. The api may write only the events stream and its
+ * Idempotency-Key records, and only read the stats hash and the anomalies; it never sees the dead
+ * letters. It has the records as its own keys because EVAL requires read and write on every key
+ * it is given; GET and SET come from a selector, `(+get +set ~<records>)`, that reaches no other
+ * key. The analyzer needs read and write on all four keys: it passes them all to the commit
+ * script. Key names come from keys.ts, the same place the services take them from.
  */
 export function aclRules(service: PipelineService, prefix: string): string[] {
   if (!Object.hasOwn(SERVICE_COMMANDS, service)) throw new Error(`unknown service ${JSON.stringify(service)} (api or analyzer)`);
   // A glob character or a space in the prefix would widen or split the key patterns.
   if (prefix === '' || /[*?[\]\\\s{}]/.test(prefix)) throw new Error(`key prefix ${JSON.stringify(prefix)} may not contain * ? [ ] \\ { } or spaces`);
   const keys = seriesKeys(prefix, '*');
+  const records = keys.idempotency('*');
   const keyRules =
     service === 'api'
-      ? [`~${keys.events}`, `%R~${keys.stats}`, `%R~${keys.anomalies}`]
+      ? [
+          `~${keys.events}`,
+          `~${records}`,
+          `%R~${keys.stats}`,
+          `%R~${keys.anomalies}`,
+          `(${[...IDEMPOTENCY_RECORD_COMMANDS.map((c) => `+${c}`), `~${records}`].join(' ')})`,
+        ]
       : [`~${keys.events}`, `~${keys.stats}`, `~${keys.anomalies}`, `~${keys.dead}`];
   return ['resetchannels', '-@all', ...SERVICE_COMMANDS[service].map((c) => `+${c}`), ...keyRules];
 }

@@ -17,6 +17,7 @@ export {
   type AnomalyRecord,
 } from './anomaly-record.js';
 export {
+  IDEMPOTENCY_RECORD_COMMANDS,
   PIPELINE_SERVICES,
   SERVICE_COMMANDS,
   aclFileLine,
@@ -24,6 +25,7 @@ export {
   aclRules,
   aclSetUserCommand,
   aclUser,
+  grantedCommands,
   type PipelineService,
 } from './acl.js';
 export { defineLuaScripts, type LuaScript } from './lua-scripts.js';

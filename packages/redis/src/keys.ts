@@ -13,6 +13,11 @@ export interface SeriesKeys {
   readonly anomalies: string;
   /** Stream of dead-lettered entries with their reason. */
   readonly dead: string;
+  /**
+   * The record of one `Idempotency-Key` (string: request fingerprint + the 202 body, with a TTL).
+   * Inside the series' hash tag, so the append script may write it beside the events stream.
+   */
+  idempotency(key: string): string;
 }
 
 /**
@@ -26,5 +31,6 @@ export function seriesKeys(prefix: string, series: string = DEFAULT_SERIES): Ser
     stats: `${base}:stats`,
     anomalies: `${base}:anomalies`,
     dead: `${base}:dead`,
+    idempotency: (key) => `${base}:idem:${key}`,
   };
 }

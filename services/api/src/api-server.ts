@@ -45,6 +45,7 @@ export function createApiServer(config: ApiConfig, log: Logger): ApiServer {
     access,
     maxBatch: config.maxBatch,
     maxBodyBytes: config.maxBodyBytes,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
   });
 
   // Node enforces headersTimeout/requestTimeout on a timer; its default 30 s period would let a

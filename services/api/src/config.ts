@@ -15,6 +15,11 @@ export const apiEnv = {
     HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
     REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 30000 },
     KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 5000 },
+    // How long an Idempotency-Key's record (fingerprint + 202 body) is kept: a resend later than
+    // this is stored again. An hour outlasts a Redis restart, even a rescheduled pod's, that a
+    // client retries through; a day would hold 24x the memory (about 290 B per keyed request of
+    // one metric, 21 B per event in a batch of 1000: README, Idempotent retries). At most 7 days.
+    IDEMPOTENCY_TTL_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 3600 },
     // Comma-separated bearer tokens; unset or empty leaves the routes open. writeOnly: a config
     // error never quotes the value. Each token is checked in crossChecks (tokens.ts).
     INGEST_TOKENS: { type: 'string', writeOnly: true },
@@ -32,6 +37,8 @@ export interface ApiConfig extends SharedConfig {
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Lifetime of an Idempotency-Key's record in Redis. */
+  readonly idempotencyTtlSeconds: number;
   /** Tokens that may POST /ingest; empty: the route is open. */
   readonly ingestTokens: readonly string[];
   /** Tokens that may GET /stats and /anomalies; empty: those routes are open. */
@@ -54,6 +61,7 @@ export function loadApiConfig(env: Env): Readonly<ApiConfig> {
       headersTimeoutMs: v.HEADERS_TIMEOUT_MS as number,
       requestTimeoutMs: v.REQUEST_TIMEOUT_MS as number,
       keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS as number,
+      idempotencyTtlSeconds: v.IDEMPOTENCY_TTL_SECONDS as number,
       ingestTokens: splitTokens(v.INGEST_TOKENS as string | undefined),
       readTokens: splitTokens(v.READ_TOKENS as string | undefined),
     }),

@@ -15,6 +15,11 @@ import {
 } from '@pipeline/redis';
 import { defineScripts } from './lua-scripts.js';
 
+/** A keyed append's result: the 202 body, newly stored or recorded earlier; or the key held another body. */
+export type IdempotentAppend =
+  | { readonly outcome: 'new' | 'replay'; readonly body: string }
+  | { readonly outcome: 'conflict' };
+
 /** All of the api's Redis access. */
 export class EventStore {
   constructor(
@@ -32,9 +37,35 @@ export class EventStore {
 
   /** XADDs many in one script call: all are in the stream, in order, or none. */
   async appendAll(metrics: readonly Metric[]): Promise<string[]> {
-    const words: string[] = [];
-    for (const metric of metrics) for (const word of encodeEntry(metric)) words.push(word);
+    const words = entryWords(metrics);
     return this.redis.appendBatch(this.keys.events, words.length / metrics.length, ...words);
+  }
+
+  /**
+   * Appends under an Idempotency-Key (append-idempotent-1.lua): the metrics and the key's record
+   * (fingerprint + 202 body, for `ttlSeconds`) in one atomic step, unless the key has a record:
+   * then its body when `fingerprint` matches, else a conflict, and nothing is appended.
+   */
+  async appendIdempotent(
+    key: string,
+    fingerprint: string,
+    ttlSeconds: number,
+    shape: 'one' | 'batch',
+    metrics: readonly Metric[],
+  ): Promise<IdempotentAppend> {
+    const words = entryWords(metrics);
+    const [outcome, body] = await this.redis.appendIdempotent(
+      this.keys.events,
+      this.keys.idempotency(key),
+      ttlSeconds,
+      fingerprint,
+      shape,
+      words.length / metrics.length,
+      ...words,
+    );
+    if (outcome === 'conflict') return { outcome };
+    if ((outcome === 'new' || outcome === 'replay') && body !== undefined) return { outcome, body };
+    throw new Error(`append-idempotent-1.lua answered ${JSON.stringify([outcome, body])}`);
   }
 
   async readStats(): Promise<{ view: StatsView; counters: StatsCounters }> {
@@ -59,4 +90,11 @@ export class EventStore {
   ensureGroup(): Promise<boolean> {
     return ensureGroup(this.redis, this.keys.events);
   }
+}
+
+/** The entries' field/value words, one after the other, as the append scripts take them. */
+function entryWords(metrics: readonly Metric[]): string[] {
+  const words: string[] = [];
+  for (const metric of metrics) for (const word of encodeEntry(metric)) words.push(word);
+  return words;
 }

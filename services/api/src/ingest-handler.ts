@@ -1,12 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@pipeline/logger';
+import type { Metric } from '@pipeline/metric';
+import { acceptedBatch, acceptedOne } from './accepted-body.js';
 import { authorize, type AccessPolicy } from './access.js';
 import type { BacklogMonitor } from './backlog-monitor.js';
-import type { EventStore } from './event-store.js';
+import type { EventStore, IdempotentAppend } from './event-store.js';
+import { idempotencyKeyOf, keyReused, requestFingerprint } from './idempotency.js';
 import { validateIngestBody, withTimestamps } from './ingest-validation.js';
 import { observeRequest, type ApiMetrics } from './metrics.js';
 import { HttpProblem, sendProblem, unavailable } from './problem.js';
-import { readJsonBody } from './request-body.js';
+import { parseJsonBytes, readJsonBytes } from './request-body.js';
 
 export interface IngestDeps {
   readonly store: EventStore;
@@ -16,6 +19,8 @@ export interface IngestDeps {
   readonly access: AccessPolicy;
   readonly maxBatch: number;
   readonly maxBodyBytes: number;
+  /** Lifetime of an Idempotency-Key's record. */
+  readonly idempotencyTtlSeconds: number;
 }
 
 const ROUTE = '/ingest';
@@ -48,8 +53,11 @@ export function createIngestHandler(deps: IngestDeps): (req: IncomingMessage, re
 
   async function ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     authorize(deps.access, 'ingest', req.headers.authorization);
+    // A bad key is the client's to fix, not to retry: refused before backpressure's 503.
+    const key = idempotencyKeyOf(req);
     if (deps.backlog.overLimit) throw backpressure();
-    const body = await readJsonBody(req, deps.maxBodyBytes);
+    const bytes = await readJsonBytes(req, deps.maxBodyBytes);
+    const body = parseJsonBytes(bytes);
     const events = Array.isArray(body) ? body.length : 1;
     let metrics;
     try {
@@ -57,19 +65,38 @@ export function createIngestHandler(deps: IngestDeps): (req: IncomingMessage, re
     } catch (err) {
       throw Object.assign(err as Error, { events });
     }
+    if (key !== undefined) return ingestIdempotent(res, key, bytes, Array.isArray(body), metrics);
     let payload: string;
     try {
-      if (Array.isArray(body)) {
-        const ids = await deps.store.appendAll(metrics);
-        payload = JSON.stringify({ status: 'accepted', accepted: ids.length, ids });
-      } else {
-        payload = JSON.stringify({ status: 'accepted', id: await deps.store.append(metrics[0]!) });
-      }
+      payload = Array.isArray(body) ? acceptedBatch(await deps.store.appendAll(metrics)) : acceptedOne(await deps.store.append(metrics[0]!));
     } catch (err) {
       throw Object.assign(unavailable('the metrics could not be stored'), { events, cause: err });
     }
     deps.metrics.eventsAccepted.inc(metrics.length);
     res.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
     res.end(payload);
+  }
+
+  /**
+   * The metrics and the key's record in one script (append-idempotent-1.lua). A resend of a
+   * request Redis already stored (its reply lost, say, to a crash) gets the stored 202 again.
+   */
+  async function ingestIdempotent(res: ServerResponse, key: string, bytes: Buffer, batch: boolean, metrics: Metric[]): Promise<void> {
+    let stored: IdempotentAppend;
+    try {
+      stored = await deps.store.appendIdempotent(key, requestFingerprint(bytes), deps.idempotencyTtlSeconds, batch ? 'batch' : 'one', metrics);
+    } catch (err) {
+      throw Object.assign(unavailable('the metrics could not be stored'), { events: metrics.length, cause: err });
+    }
+    if (stored.outcome === 'conflict') throw Object.assign(keyReused(), { events: metrics.length });
+    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(stored.body) };
+    if (stored.outcome === 'replay') {
+      headers['idempotent-replayed'] = 'true';
+      deps.metrics.idempotentReplays.inc();
+    } else {
+      deps.metrics.eventsAccepted.inc(metrics.length);
+    }
+    res.writeHead(202, headers);
+    res.end(stored.body);
   }
 }

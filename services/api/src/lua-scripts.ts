@@ -4,6 +4,7 @@ import type { Result } from 'ioredis';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     appendBatch(...keysThenArgs: (string | number)[]): Result<string[], Context>;
+    appendIdempotent(...keysThenArgs: (string | number)[]): Result<[string, string?], Context>;
   }
 }
 
@@ -11,5 +12,6 @@ declare module 'ioredis' {
 export function defineScripts(redis: Redis): void {
   defineLuaScripts(redis, [
     { command: 'appendBatch', file: new URL('./lua/append-batch-1.lua', import.meta.url), numberOfKeys: 1 },
+    { command: 'appendIdempotent', file: new URL('./lua/append-idempotent-1.lua', import.meta.url), numberOfKeys: 2 },
   ]);
 }

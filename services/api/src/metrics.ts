@@ -16,6 +16,8 @@ export const INGEST_REJECTION_REASONS = [
   'unsupported-media-type',
   'backpressure',
   'redis-unavailable',
+  'invalid-idempotency-key',
+  'idempotency-key-reused',
 ] as const;
 
 /** The api's Prometheus metrics, on a registry of its own (tests build many apps). */
@@ -114,6 +116,11 @@ export function createApiMetrics(store: EventStore, backlog: BacklogMonitor, max
     eventsAccepted: new Counter({
       name: 'api_events_accepted_total',
       help: 'Events accepted into the stream (202)',
+      registers,
+    }),
+    idempotentReplays: new Counter({
+      name: 'api_idempotent_replays_total',
+      help: 'POST /ingest requests answered from an Idempotency-Key record (202 replayed, nothing appended)',
       registers,
     }),
     backlog: new Gauge({

@@ -4,18 +4,23 @@ import getRawBody from 'raw-body';
 import { HttpProblem } from './problem.js';
 
 /**
- * Reads a JSON request body within `limit` bytes and parses it. Answers 415 for another media
- * type, 413 past the limit, 400 for malformed or truncated JSON; each names the body as the field.
+ * Reads a JSON request body's bytes within `limit`. Answers 415 for another media type, 413 past
+ * the limit, 400 for a body cut off; each names the body (or the content type) as the field. The
+ * bytes are what an Idempotency-Key's fingerprint is taken of; {@link parseJsonBytes} parses them.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export async function readJsonBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
   assertJson(req);
-  let text: string;
   try {
-    // Bytes, decoded here: asking raw-body for a string sets up an iconv decoder per request.
-    text = (await getRawBody(req, { limit, length: req.headers['content-length'] })).toString('utf8');
+    // Bytes, decoded in parseJsonBytes: asking raw-body for a string sets up an iconv decoder per request.
+    return await getRawBody(req, { limit, length: req.headers['content-length'] });
   } catch (err) {
     throw bodyProblem(err as { type?: string; status?: number; message: string }, limit);
   }
+}
+
+/** Parses a body read by {@link readJsonBytes} as UTF-8 JSON; 400 (naming the body) if it is not. */
+export function parseJsonBytes(bytes: Buffer): unknown {
+  let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark is not JSON
   try {
     return JSON.parse(text);

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { aclFileLine, aclRules, aclSetUserCommand, aclUser, SERVICE_COMMANDS } from '../../src/acl.js';
+import { aclFileLine, aclRules, aclSetUserCommand, aclUser, grantedCommands, IDEMPOTENCY_RECORD_COMMANDS, SERVICE_COMMANDS } from '../../src/acl.js';
 
 const commands = (rules: string[]) => rules.filter((r) => r.startsWith('+')).map((r) => r.slice(1));
 const keyRules = (rules: string[]) => rules.filter((r) => /^(%R|%W|%RW)?~/.test(r));
+const selectors = (rules: string[]) => rules.filter((r) => r.startsWith('('));
 
 describe('Redis ACL users (acl.ts)', () => {
   it('starts from nothing: no command category, no channel, then the listed commands', () => {
@@ -16,12 +17,22 @@ describe('Redis ACL users (acl.ts)', () => {
     }
   });
 
-  it('lets the api write only the events stream and only read the stats and anomalies; no dead letters', () => {
+  it('lets the api write only the events stream and its idempotency records, and only read the stats and anomalies; no dead letters', () => {
     expect(keyRules(aclRules('api', 'metrics'))).to.deep.equal([
       '~metrics:{*}:events',
+      '~metrics:{*}:idem:*',
       '%R~metrics:{*}:stats',
       '%R~metrics:{*}:anomalies',
     ]);
+  });
+
+  it('grants the api GET and SET on its idempotency records alone, in a selector (SET on the stream would replace it)', () => {
+    expect(selectors(aclRules('api', 'metrics'))).to.deep.equal(['(+get +set ~metrics:{*}:idem:*)']);
+    expect(IDEMPOTENCY_RECORD_COMMANDS).to.deep.equal(['get', 'set']);
+    for (const c of IDEMPOTENCY_RECORD_COMMANDS) expect(SERVICE_COMMANDS.api, `${c} on every api key`).to.not.include(c);
+    expect(grantedCommands('api')).to.deep.equal([...SERVICE_COMMANDS.api, 'get', 'set']);
+    expect(selectors(aclRules('analyzer', 'metrics'))).to.be.empty;
+    expect(grantedCommands('analyzer')).to.deep.equal(SERVICE_COMMANDS.analyzer);
   });
 
   it('gives the analyzer the four keys of its series, read and write (EVAL needs both on every key)', () => {
@@ -30,8 +41,9 @@ describe('Redis ACL users (acl.ts)', () => {
 
   it('keeps administration and acknowledgement away from the api', () => {
     const api = commands(aclRules('api', 'metrics'));
-    for (const forbidden of ['flushall', 'flushdb', 'config', 'keys', 'xack', 'del', 'hset', 'hincrby', 'zadd', 'acl', 'debug', 'shutdown', 'xreadgroup', 'script']) {
+    for (const forbidden of ['flushall', 'flushdb', 'config', 'keys', 'xack', 'del', 'unlink', 'hset', 'hincrby', 'zadd', 'acl', 'debug', 'shutdown', 'xreadgroup', 'script', 'expire', 'rename']) {
       expect(api, `api may ${forbidden}`).to.not.include(forbidden);
+      expect(grantedCommands('api'), `api may ${forbidden} somewhere`).to.not.include(forbidden);
     }
     const analyzer = commands(aclRules('analyzer', 'metrics'));
     for (const forbidden of ['flushall', 'flushdb', 'config', 'keys', 'del', 'acl', 'debug', 'shutdown', 'script']) {
@@ -59,6 +71,7 @@ describe('Redis ACL users (acl.ts)', () => {
     const command = aclSetUserCommand('api', 'metrics');
     expect(command).to.match(/^ACL SETUSER api reset on resetchannels -@all /);
     expect(command).to.include("'+client|setname'").and.include("'~metrics:{*}:events'").and.include("'%R~metrics:{*}:stats'");
+    expect(command).to.include("'(+get +set ~metrics:{*}:idem:*)'"); // one word for redis-cli
     expect(aclFileLine('api', 'metrics')).to.equal(`user ${aclUser('api', 'metrics').join(' ')}`);
   });
 });

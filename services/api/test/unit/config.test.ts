@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { ConfigError } from '@pipeline/config';
 import { loadApiConfig } from '../../src/config.js';
 
+const DEFAULT_IDEMPOTENCY_TTL = 3600;
+
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
     loadApiConfig(env);
@@ -90,6 +92,13 @@ describe('loadApiConfig', () => {
   it('lists every invalid variable at once', () => {
     const problems = problemsOf({ WINDOW_SIZE: '0', PORT: 'abc', REDIS_URL: 'http://x', LOG_LEVEL: 'loud' });
     expect(problems.map((p) => p.split(' ')[0]).sort()).to.deep.equal(['LOG_LEVEL', 'PORT', 'REDIS_URL', 'WINDOW_SIZE']);
+  });
+
+  it('keeps Idempotency-Key records for IDEMPOTENCY_TTL_SECONDS, 1 s to 7 days', () => {
+    expect(loadApiConfig({}).idempotencyTtlSeconds).to.equal(DEFAULT_IDEMPOTENCY_TTL);
+    expect(loadApiConfig({ IDEMPOTENCY_TTL_SECONDS: '1' }).idempotencyTtlSeconds).to.equal(1);
+    expect(loadApiConfig({ IDEMPOTENCY_TTL_SECONDS: '604800' }).idempotencyTtlSeconds).to.equal(604800);
+    for (const bad of ['0', '604801', '1.5', 'a day']) onlyProblem({ IDEMPOTENCY_TTL_SECONDS: bad }, 'IDEMPOTENCY_TTL_SECONDS');
   });
 
   it('rejects HEADERS_TIMEOUT_MS above REQUEST_TIMEOUT_MS naming both', () => {
