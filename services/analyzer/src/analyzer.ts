@@ -45,6 +45,7 @@ export function createAnalyzer(config: AnalyzerConfig, rootLog: Logger): Analyze
       batchSize: config.batchSize,
       blockMs: config.blockMs,
       claimIntervalMs: Math.max(100, Math.min(config.claimIdleMs / 2, 5000)),
+      windowSize: config.windowSize,
     },
     metrics,
     log,

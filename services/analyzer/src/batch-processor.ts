@@ -1,8 +1,8 @@
 import type { Logger } from '@pipeline/logger';
-import { planCommit, type CommitPlan, type RawEntry } from './commit-plan.js';
+import { decodeSegment, planCommit, planDecoded, type CommitPlan, type DecodedSegment, type TextEntry } from './commit-plan.js';
 import type { AnalyzerMetrics } from './metrics.js';
 import type { StatsConfig } from './stats/window-stats.js';
-import type { CommitResult, StreamStore } from './stream-store.js';
+import type { CommitResult, NewBatch, StreamStore } from './stream-store.js';
 
 /**
  * Analyzes and commits one batch. Holds no state between batches: each entry's window is read
@@ -21,11 +21,13 @@ export class BatchProcessor {
   }
 
   /**
+   * Reads the window context of `batch`, plans and commits it (used for claimed entries and in
+   * tests; the consumer loop reads new batches with their context and overlaps the steps).
    * @param batch entries in id order
    * @param claimed false for a `>` read (a contiguous run: the batch is its own segment); true for
    *   claimed entries, whose gaps hold entries others committed: the whole range is read as context.
    */
-  async process(batch: readonly RawEntry[], claimed: boolean): Promise<CommitResult> {
+  async process(batch: readonly TextEntry[], claimed: boolean): Promise<CommitResult> {
     const started = process.hrtime.bigint();
     const first = batch[0]![0];
     const last = batch[batch.length - 1]![0];
@@ -35,8 +37,26 @@ export class BatchProcessor {
     ]);
     const own = claimed ? new Set(batch.map(([id]) => id)) : null;
     const plan = planCommit(context, segment, own, this.stats);
+    return this.commitBatch(plan, batch.length, claimed ? 'claimed' : 'new', started);
+  }
+
+  /** Decodes a batch read with `>` together with its context, for plan(). */
+  decode(batch: NewBatch): DecodedSegment {
+    return decodeSegment(batch.context, batch.entries, this.stats.windowSize);
+  }
+
+  /** Plans a decoded `>` batch (pure computation, no I/O). */
+  plan(segment: DecodedSegment): CommitPlan {
+    return planDecoded(segment, null, this.stats);
+  }
+
+  /**
+   * Commits a planned batch and records its size and how long it took from `started` (when its
+   * planning began).
+   */
+  async commitBatch(plan: CommitPlan, entries: number, source: 'new' | 'claimed', started: bigint): Promise<CommitResult> {
     const result = await this.commit(plan);
-    this.metrics.batchSize.observe({ source: claimed ? 'claimed' : 'new' }, batch.length);
+    this.metrics.batchSize.observe({ source }, entries);
     this.metrics.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return result;
   }

@@ -1,6 +1,6 @@
 import type { Logger } from '@pipeline/logger';
 import type { BatchProcessor } from './batch-processor.js';
-import type { RawEntry } from './commit-plan.js';
+import type { CommitPlan, DecodedSegment } from './commit-plan.js';
 import type { Claimer } from './claimer.js';
 import type { AnalyzerMetrics } from './metrics.js';
 import type { StreamStore } from './stream-store.js';
@@ -9,16 +9,20 @@ export interface LoopSettings {
   readonly batchSize: number;
   readonly blockMs: number;
   readonly claimIntervalMs: number;
+  /** Valid entries read before each new batch as its window context. */
+  readonly windowSize: number;
 }
 
-type ReadResult = { batch: RawEntry[] } | { error: unknown };
+type ReadResult = { batch: DecodedSegment } | { error: unknown };
 
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 2000;
 
 /**
- * read → analyze → commit → repeat, claiming idle entries between reads. One batch at a time;
- * stop() lets the batch in hand finish and commit (a blocked read returns within BLOCK_MS).
+ * read → analyze → commit → repeat, claiming idle entries between reads. Three batches overlap:
+ * while batch k is analyzed here, batch k+1 (with its context) is being read on the blocking
+ * connection and batch k-1's commit runs in Redis. Commits stay one at a time and in order.
+ * stop() lets the batches in hand finish and commit (a blocked read returns within BLOCK_MS).
  */
 export class ConsumerLoop {
   private readonly log: Logger;
@@ -41,7 +45,7 @@ export class ConsumerLoop {
     this.running ??= this.run();
   }
 
-  /** Resolves once the batch in hand is committed and the loop has left. */
+  /** Resolves once the batches in hand are committed and the loop has left. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
@@ -51,9 +55,10 @@ export class ConsumerLoop {
   private async run(): Promise<void> {
     let nextClaimAt = 0;
     let failures = 0;
-    // The read of the next batch runs on the blocking connection while this one is analyzed and
-    // committed on the other. Settled into a value so that a failure waits for its turn.
+    // Settled into a value, so that a failed read waits for its turn.
     let reading: Promise<ReadResult> | null = null;
+    // The previous batch's commit; it never rejects (commitWithRetry settles every outcome).
+    let committing: Promise<void> = Promise.resolve();
     for (;;) {
       let stage = 'claim';
       try {
@@ -67,9 +72,12 @@ export class ConsumerLoop {
         if ('error' in result) throw result.error;
         // Entries of a read started before stop() are ours already: they are processed too.
         if (!this.stopping) reading = this.read();
-        if (result.batch.length > 0) {
+        if (result.batch.size > 0) {
           stage = 'process';
-          await this.processWithRetry(result.batch);
+          const started = process.hrtime.bigint();
+          const plan = this.processor.plan(result.batch);
+          await committing;
+          committing = this.commitWithRetry(plan, result.batch, started);
         }
         failures = 0;
       } catch (err) {
@@ -84,15 +92,20 @@ export class ConsumerLoop {
         }
         if (!this.stopping) await this.pause(backoff(failures));
       }
-      if (this.stopping && !reading) return;
+      if (this.stopping && !reading) {
+        await committing;
+        return;
+      }
     }
   }
 
   private read(): Promise<ReadResult> {
-    return this.store.readNew(this.settings.batchSize, this.settings.blockMs).then(
-      (batch) => ({ batch }),
-      (error: unknown) => ({ error }),
-    );
+    const { batchSize, blockMs, windowSize } = this.settings;
+    // Decoded on arrival, whatever the loop is waiting for meanwhile (see DecodedSegment).
+    return this.store
+      .readNew(batchSize, blockMs, windowSize)
+      .then((batch): ReadResult => ({ batch: this.processor.decode(batch) }))
+      .catch((error: unknown) => ({ error }));
   }
 
   /**
@@ -100,15 +113,19 @@ export class ConsumerLoop {
    * idempotent) beats leaving it to be claimed after CLAIM_IDLE_MS. Once stopping, it is left
    * pending for another consumer to claim.
    */
-  private async processWithRetry(batch: RawEntry[]): Promise<void> {
+  private async commitWithRetry(plan: CommitPlan, batch: DecodedSegment, started: bigint): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.processor.process(batch, false);
+        await this.processor.commitBatch(plan, batch.size, 'new', started);
         return;
       } catch (err) {
         this.metrics.errors.inc({ stage: 'process' });
-        this.log.error({ err, attempt, first: batch[0]![0], entries: batch.length }, 'batch failed; retrying');
-        if (this.stopping) throw err;
+        const first = batch.ids[0] ?? batch.malformed[0]?.id;
+        if (this.stopping) {
+          this.log.error({ err, attempt, first, entries: batch.size }, 'batch failed while stopping; left pending for another consumer');
+          return;
+        }
+        this.log.error({ err, attempt, first, entries: batch.size }, 'batch failed; retrying');
         await this.pause(backoff(attempt));
       }
     }

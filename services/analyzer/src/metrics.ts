@@ -32,7 +32,7 @@ export function createAnalyzerMetrics() {
     }),
     batchDuration: new Histogram({
       name: 'analyzer_batch_duration_seconds',
-      help: 'Time to analyze and commit one batch (context read, compute, commit)',
+      help: 'Time to analyze and commit one batch (from planning, or from the context read for claimed batches, to the commit reply)',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),

@@ -1,6 +1,6 @@
-import { decodeEntry } from '@pipeline/metric';
+import { decodeEntry, wordText } from '@pipeline/metric';
 import { ANALYZER_GROUP, ensureGroup, readGroupInfo, type GroupInfo, type Redis, type SeriesKeys } from '@pipeline/redis';
-import type { CommitPlan, ContextEntry, RawEntry } from './commit-plan.js';
+import type { CommitPlan, ContextEntry, RawEntry, TextEntry } from './commit-plan.js';
 import { defineScripts, type CommitReply } from './lua-scripts.js';
 
 export interface CommitResult {
@@ -11,6 +11,12 @@ export interface CommitResult {
   readonly anomaliesRps: number;
   readonly deadLettered: number;
   readonly latestReplaced: boolean;
+}
+
+/** A `>` read: a contiguous run of the stream and the valid entries just before it. */
+export interface NewBatch {
+  readonly entries: RawEntry[];
+  readonly context: ContextEntry[];
 }
 
 export interface PendingEntry {
@@ -24,8 +30,9 @@ export interface RetentionLimits {
 }
 
 /**
- * All of the analyzer's Redis access. `blocking` serves only XREADGROUP BLOCK (a blocked
- * connection can carry nothing else); `commands` serves everything else.
+ * All of the analyzer's Redis access. `blocking` serves the reads of new batches (XREADGROUP
+ * BLOCK and then their context: a blocked connection can carry nothing else meanwhile);
+ * `commands` serves everything else.
  */
 export class StreamStore {
   constructor(
@@ -54,47 +61,55 @@ export class StreamStore {
     await this.commands.ping();
   }
 
-  /** New entries for this consumer (a contiguous run of the stream), [] after blockMs. */
-  async readNew(count: number, blockMs: number): Promise<RawEntry[]> {
-    const reply = (await this.blocking.xreadgroup(
-      'GROUP', ANALYZER_GROUP, this.consumer,
+  /**
+   * New entries for this consumer (a contiguous run of the stream; [] after blockMs) with the
+   * `windowSize` valid entries before them. Both on the blocking connection, so that a commit in
+   * flight on the other one does not hold up the context read.
+   */
+  async readNew(count: number, blockMs: number, windowSize: number): Promise<NewBatch> {
+    // Read as bytes: ioredis would otherwise make a Buffer and then a string of every word, and
+    // planCommit reads the numbers straight from the bytes.
+    const reply = (await this.blocking.callBuffer(
+      'XREADGROUP', 'GROUP', ANALYZER_GROUP, this.consumer,
       'COUNT', count, 'BLOCK', blockMs,
       'STREAMS', this.keys.events, '>',
-    )) as [string, RawEntry[]][] | null;
-    return reply?.[0]?.[1] ?? [];
+    )) as [Buffer, RawEntry[]][] | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    if (entries.length === 0) return { entries, context: [] };
+    return { entries, context: await this.readValidBefore(`(${entries[0]![0]}`, windowSize, this.blocking) };
   }
 
   /**
    * The last `n` valid metrics up to `end` (an XREVRANGE bound: `(id` exclusive, `id` inclusive),
    * oldest first. Malformed entries take no place in a window, so it reads further back past them.
    */
-  async readValidBefore(end: string, n: number): Promise<ContextEntry[]> {
+  async readValidBefore(end: string, n: number, connection: Redis = this.commands): Promise<ContextEntry[]> {
     const found: ContextEntry[] = [];
     let bound = end;
     while (found.length < n) {
       const want = n - found.length;
-      const page = (await this.commands.xrevrange(this.keys.events, bound, '-', 'COUNT', want)) as RawEntry[];
+      const page = (await connection.xrevrangeBuffer(this.keys.events, bound, '-', 'COUNT', want)) as RawEntry[];
       for (const [id, fields] of page) {
         const decoded = decodeEntry(fields);
-        if (decoded.ok) found.push({ id, metric: decoded.metric });
+        if (decoded.ok) found.push({ id: wordText(id), metric: decoded.metric });
       }
       if (page.length < want) break;
-      bound = `(${page[page.length - 1]![0]}`;
+      bound = `(${wordText(page[page.length - 1]![0])}`;
     }
     return found.reverse();
   }
 
   /** Every entry from `first` to `last` inclusive. */
   async readRange(first: string, last: string): Promise<RawEntry[]> {
-    return (await this.commands.xrange(this.keys.events, first, last)) as RawEntry[];
+    return (await this.commands.xrangeBuffer(this.keys.events, first, last)) as RawEntry[];
   }
 
   /** Entries by id (missing ones left out), for copying into the dead-letter stream. */
-  async readEntries(ids: readonly string[]): Promise<RawEntry[]> {
+  async readEntries(ids: readonly string[]): Promise<TextEntry[]> {
     const pipeline = this.commands.pipeline();
     for (const id of ids) pipeline.xrange(this.keys.events, id, id);
     const replies = (await pipeline.exec()) ?? [];
-    return replies.flatMap(([err, entries]) => (err ? [] : (entries as RawEntry[])));
+    return replies.flatMap(([err, entries]) => (err ? [] : (entries as TextEntry[])));
   }
 
   /** Pending entries idle for at least `minIdleMs`, with how often each was delivered. */
@@ -112,11 +127,11 @@ export class StreamStore {
   }
 
   /** Takes over entries other consumers left idle (XAUTOCLAIM), in id order. */
-  async claimIdle(minIdleMs: number, count: number): Promise<RawEntry[]> {
+  async claimIdle(minIdleMs: number, count: number): Promise<TextEntry[]> {
     const reply = (await this.commands.xautoclaim(
       this.keys.events, ANALYZER_GROUP, this.consumer, minIdleMs, '0-0', 'COUNT', count,
-    )) as [string, (RawEntry | null)[], string[]?];
-    return reply[1].filter((e): e is RawEntry => e !== null);
+    )) as [string, (TextEntry | null)[], string[]?];
+    return reply[1].filter((e): e is TextEntry => e !== null);
   }
 
   /** Trims entries older than `minId` (approximately: never more). Returns how many went. */

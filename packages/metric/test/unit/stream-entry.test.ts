@@ -128,3 +128,44 @@ describe('decodeEntry', () => {
     expect(reason).not.to.include('x'.repeat(41));
   });
 });
+
+describe('decodeEntry on raw bytes (the analyzer reads replies as Buffers)', () => {
+  const bytes = (fields: readonly string[]) => fields.map((f) => Buffer.from(f, 'utf8'));
+  // Plain decimals near the fast path's edges: long digit runs around 2^53, many fraction digits,
+  // leading zeros, signs, and text that only looks numeric.
+  const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+  const numberText = fc.oneof(
+    fc.tuple(fc.constantFrom('', '-'), digits(0, 20), fc.constantFrom('', '.'), digits(0, 26)).map((p) => p.join('')),
+    fc.constantFrom('9007199254740991', '9007199254740992', '9007199254740993', '0.9007199254740993', '1.0000000000000000000001', '0.00000000000000000000000000000001', '-0', '-0.0', '00.5', '.5', '5.', '1e5', '1E-7'),
+    valueUpTo(RPS_MAX).map(String),
+    fc.string({ maxLength: 8 }),
+  );
+
+  it('gives exactly what decoding the text gives: the same metric bit for bit, or the same reason', () => {
+    fc.assert(
+      fc.property(fc.tuple(numberText, numberText, numberText), fc.boolean(), ([ts, cpu, rps], extra) => {
+        const fields = ['ts', ts, 'cpu', cpu, 'rps', rps, ...(extra ? ['note', 'x'] : [])];
+        const fromBytes = decodeEntry(bytes(fields));
+        const fromText = decodeEntry(fields);
+        expect(fromBytes).to.deep.equal(fromText);
+        if (fromText.ok && fromBytes.ok) {
+          for (const key of ['timestamp', 'cpu', 'rps'] as const) expect(Object.is(fromBytes.metric[key], fromText.metric[key])).to.equal(true);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('compares field names by their bytes, including look-alikes', () => {
+    for (const name of ['tS', 'ts ', 'cpv', 'rpz', 'cp', 'rpss', 'CPU']) {
+      const fields = [...withField('cpu', '1'), name, '2'];
+      expect(decodeEntry(bytes(fields))).to.deep.equal(decodeEntry(fields));
+    }
+    expect(decodeEntry(bytes(['ts', '1', 'cpu', '2', 'cpu', '3', 'rps', '4']))).to.deep.equal({ ok: false, reason: 'field cpu appears twice' });
+  });
+
+  it('decodes invalid UTF-8 in a value as its replacement characters in the reason', () => {
+    const fields = [...bytes(['ts', '1', 'rps', '2', 'cpu']), Buffer.from([0x31, 0xff, 0x32])];
+    expect(decodeEntry(fields)).to.deep.equal({ ok: false, reason: 'field cpu is not a decimal number: "1\uFFFD2"' });
+  });
+});

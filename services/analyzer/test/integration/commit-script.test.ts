@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { encodeEntry } from '@pipeline/metric';
 import { ensureGroup, seriesKeys, type SeriesKeys } from '@pipeline/redis';
 import { startTestRedis, type TestRedis } from '@pipeline/testkit';
-import { planCommit, type RawEntry } from '../../src/commit-plan.js';
+import { planCommit, type TextEntry } from '../../src/commit-plan.js';
 import { StreamStore } from '../../src/stream-store.js';
 
 const STATS = { windowSize: 5, zThreshold: 2, minSamples: 3 };
@@ -30,11 +30,11 @@ describe('the commit script', function () {
   });
 
   /** Appends metrics (a spike every 7th) and reads them as consumer `tester`. */
-  async function appendAndRead(count: number, offset = 0): Promise<RawEntry[]> {
+  async function appendAndRead(count: number, offset = 0): Promise<TextEntry[]> {
     for (let i = offset; i < offset + count; i++) {
       await client.xadd(keys.events, '*', ...encodeEntry({ timestamp: 1764000000 + i, cpu: i % 7 === 6 ? 99 : 40 + (i % 3), rps: 1000 + (i % 5) }));
     }
-    const reply = (await client.xreadgroup('GROUP', 'analyzer', 'tester', 'COUNT', count, 'STREAMS', keys.events, '>')) as [string, RawEntry[]][];
+    const reply = (await client.xreadgroup('GROUP', 'analyzer', 'tester', 'COUNT', count, 'STREAMS', keys.events, '>')) as [string, TextEntry[]][];
     return reply[0]![1];
   }
 
@@ -79,12 +79,12 @@ describe('the commit script', function () {
   it('dead-letters malformed entries once, with their reason and fields, without counting them', async () => {
     await client.xadd(keys.events, '*', 'ts', '1764000000', 'cpu', 'lots', 'rps', '5');
     await client.xadd(keys.events, '*', 'ts', '1764000001', 'cpu', '40', 'rps', '1000');
-    const batch = ((await client.xreadgroup('GROUP', 'analyzer', 'tester', 'COUNT', 10, 'STREAMS', keys.events, '>')) as [string, RawEntry[]][])[0]![1];
+    const batch = ((await client.xreadgroup('GROUP', 'analyzer', 'tester', 'COUNT', 10, 'STREAMS', keys.events, '>')) as [string, TextEntry[]][])[0]![1];
     const plan = planCommit([], batch, null, STATS);
 
     expect(await store.commit(plan, new Date())).to.include({ processed: 1, deadLettered: 1 });
     expect(await store.commit(plan, new Date())).to.include({ processed: 0, deadLettered: 0, duplicates: 2 });
-    const dead = (await client.xrange(keys.dead, '-', '+')) as RawEntry[];
+    const dead = (await client.xrange(keys.dead, '-', '+')) as TextEntry[];
     expect(dead).to.have.length(1);
     const fields = Object.fromEntries(dead[0]![1].map((v, i, a) => (i % 2 ? [] : [v, a[i + 1]])).filter((p) => p.length));
     expect(fields.id).to.equal(batch[0]![0]);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fc from 'fast-check';
 import { decodeEntry, encodeEntry, type Metric } from '@pipeline/metric';
 import { decodeAnomalyMember, encodeLatestStats, sortableId } from '@pipeline/redis';
-import { deadEntry, planCommit, type CommitPlan, type ContextEntry, type RawEntry } from '../../src/commit-plan.js';
+import { deadEntry, planCommit, type CommitPlan, type ContextEntry, type RawEntry, type TextEntry } from '../../src/commit-plan.js';
 import { computeWindowStats, type EventStats, type StatsConfig } from '../../src/stats/window-stats.js';
 
 const CONFIG: StatsConfig = { windowSize: 5, zThreshold: 1.5, minSamples: 2 };
@@ -26,7 +26,7 @@ const malformedArb = fc.constantFrom<readonly string[]>(
 const itemArb = fc.oneof({ arbitrary: metricArb, weight: 4 }, { arbitrary: malformedArb, weight: 1 });
 
 const idOf = (i: number) => `1764000000000-${i}`;
-const toSegment = (items: readonly (Metric | readonly string[])[]): RawEntry[] =>
+const toSegment = (items: readonly (Metric | readonly string[])[]): TextEntry[] =>
   items.map((item, i) => [idOf(i), Array.isArray(item) ? item : encodeEntry(item as Metric)] as const);
 const toContext = (metrics: readonly Metric[]): ContextEntry[] =>
   metrics.map((metric, i) => ({ id: `1700000000000-${i}`, metric }));
@@ -37,7 +37,7 @@ const streamArb = fc.record({
 });
 
 /** The valid entries of a segment, decoded, in order. */
-function validOf(segment: readonly RawEntry[]): { id: string; metric: Metric }[] {
+function validOf(segment: readonly TextEntry[]): { id: string; metric: Metric }[] {
   return segment.flatMap(([id, fields]) => {
     const decoded = decodeEntry(fields);
     return decoded.ok ? [{ id, metric: decoded.metric }] : [];
@@ -272,6 +272,18 @@ describe('planCommit', () => {
       expect(planCommit([], segment, new Set([idOf(1)]), CONFIG).latest).to.equal(null);
       expect(planCommit([], segment, new Set(), CONFIG)).to.deep.equal({ processed: [], dead: [], latest: null });
     });
+  });
+});
+
+describe('planCommit on a reply read as bytes', () => {
+  it('plans exactly what it plans for the same entries read as text', () => {
+    fc.assert(
+      fc.property(streamArb, ({ context, items }) => {
+        const segment = toSegment(items);
+        const asBytes: RawEntry[] = segment.map(([id, fields]) => [Buffer.from(String(id)), fields.map((f) => Buffer.from(String(f)))]);
+        expect(planCommit(toContext(context), asBytes, null, CONFIG)).to.deep.equal(planCommit(toContext(context), segment, null, CONFIG));
+      }),
+    );
   });
 });
 
