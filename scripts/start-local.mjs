@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRunning, startService, stopChild } from './lib/children.mjs';
 import { pingError, spawnRedisServer, tryPort, waitForRedis, which } from './lib/redis.mjs';
+// The flags the services run with everywhere, from their package.json start scripts (built by `pnpm build`).
+import { serviceNodeFlags } from '../packages/testkit/dist/service-command.js';
 
 const root = (/** @type {string} */ rel) => fileURLToPath(new URL(`../${rel}`, import.meta.url));
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -78,7 +80,7 @@ function redact(url) {
 function startServices(env) {
   for (const name of ['api', 'analyzer']) {
     const script = root(`services/${name}/dist/main.js`);
-    const child = startService(name, script, env);
+    const child = startService(name, script, env, serviceNodeFlags(root(`services/${name}`)));
     state.services.set(name, child);
     child.once('close', (code, signal) => {
       if (state.stopping) return;

@@ -59,13 +59,14 @@ export function spawnChild(command, args, options) {
 }
 
 /**
- * Runs `node <script>` as service `name`, its stdout and stderr prettified with a `[name]` prefix.
+ * Runs `node [flags] <script>` as service `name`, its stdout and stderr prettified with a `[name]` prefix.
  * @param {string} name
  * @param {string} script absolute path of the service's dist/main.js
  * @param {NodeJS.ProcessEnv} env
+ * @param {readonly string[]} [nodeFlags]
  */
-export function startService(name, script, env) {
-  const child = spawnChild(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startService(name, script, env, nodeFlags = []) {
+  const child = spawnChild(process.execPath, [...nodeFlags, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout = /** @type {import('node:stream').Readable} */ (child.stdout);
   const stderr = /** @type {import('node:stream').Readable} */ (child.stderr);
   const format = prettifier(name);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { validate } from 'dockerfile-utils';
 import { parse as parseYaml } from 'yaml';
-import { freePort, getJson, postJson, startTestRedis, waitFor, type TestRedis } from '@pipeline/testkit';
+import { freePort, getJson, postJson, serviceNodeFlags, startTestRedis, waitFor, type TestRedis } from '@pipeline/testkit';
 import { analyzerEnv } from '../../services/analyzer/src/config.js';
 import { apiEnv } from '../../services/api/src/config.js';
 import {
@@ -104,7 +104,7 @@ for (const image of images) {
       expect(env.some((e) => /\bNODE_ENV=production\b/.test(e))).to.equal(true);
     });
 
-    it('runs node dist/main.js from the deploy bundle in /app, under tini', () => {
+    it('runs its package start script (node [flags] dist/main.js) from the deploy bundle in /app, under tini', () => {
       expect(instructionsOf(final, 'WORKDIR').at(-1)?.getArgumentsContent()).to.equal('/app');
       const bundle = instructionsOf(final, 'COPY').filter((c) => c.getFromFlag?.()?.getValue() === 'build');
       expect(bundle.map((c) => c.getArguments().map((a) => a.getValue()))).to.deep.equal([['/out', './']]);
@@ -112,7 +112,9 @@ for (const image of images) {
       expect(entrypoint[0]).to.match(/\/tini$/);
       expect(entrypoint.slice(1)).to.deep.equal(['--']);
       expect(instructionsOf(final, 'RUN').some((r) => /\bapk add\b.*\btini\b/.test(r.getArgumentsContent() ?? ''))).to.equal(true);
-      expect(execForm(instructionsOf(final, 'CMD').at(-1)!)).to.deep.equal(['node', 'dist/main.js']);
+      // The same command as the package's start script, Node flags included (`pnpm start` and
+      // `pnpm bench` run the services with those flags too).
+      expect(execForm(instructionsOf(final, 'CMD').at(-1)!)).to.deep.equal(['node', ...serviceNodeFlags(join(ROOT, 'services', image.service)), 'dist/main.js']);
     });
 
     it(`exposes ${image.port} and health-checks /health there with node's fetch`, () => {
@@ -257,7 +259,7 @@ describe('the image bundles (pnpm deploy, run alone)', function () {
       const common = { NODE_ENV: 'production', REDIS_URL: redis.url, KEY_PREFIX: redis.keyPrefix, LOG_LEVEL: 'warn' };
       const ports = { api: await freePort(), analyzer: await freePort() };
       const start = (service: 'api' | 'analyzer', env: Record<string, string>) =>
-        startBundle({ dir: bundles.get(service)!, name: service, env: { ...common, ...env }, readyUrl: `http://127.0.0.1:${ports[service]}/ready`, node: NODE });
+        startBundle({ dir: bundles.get(service)!, name: service, env: { ...common, ...env }, readyUrl: `http://127.0.0.1:${ports[service]}/ready`, node: NODE, nodeFlags: serviceNodeFlags(join(ROOT, 'services', service)) });
       const analyzer = await start('analyzer', { METRICS_PORT: String(ports.analyzer), CONSUMER_NAME: 'image-test' });
       processes.push(analyzer);
       const api = await start('api', { PORT: String(ports.api) });

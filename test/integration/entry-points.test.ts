@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { startService } from '@pipeline/testkit';
+import { serviceNodeFlags, startService } from '@pipeline/testkit';
 import { ANALYZER_MAIN, API_MAIN } from '../support/pipeline.js';
 
 describe('the entry points', function () {
@@ -31,10 +32,12 @@ describe('the entry points', function () {
     expect(service.output()).to.not.include(weak).and.not.include('ok-token-0123456789abcdef');
   });
 
-  it('each service package has a start script running its built main.js', () => {
+  it('each service package has a start script running its built main.js, with Node flags node accepts', () => {
     for (const service of ['api', 'analyzer']) {
-      const pkg = JSON.parse(readFileSync(new URL(`../../services/${service}/package.json`, import.meta.url), 'utf8'));
-      expect(pkg.scripts.start).to.equal('node dist/main.js');
+      const dir = fileURLToPath(new URL(`../../services/${service}`, import.meta.url));
+      const flags = serviceNodeFlags(dir); // throws unless the script reads `node [--flag …] dist/main.js`
+      const check = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
+      expect(check.status, `${service}: node ${flags.join(' ')}: ${check.stderr}`).to.equal(0);
     }
   });
 });

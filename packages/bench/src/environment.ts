@@ -2,12 +2,15 @@
 // reference servers; all bound to 127.0.0.1 on free ports, and stopped by the runner.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort, startRedisServer, startService, type RedisServerProcess, type ServiceProcess } from '@pipeline/testkit';
+import { freePort, serviceNodeFlags, startRedisServer, startService, type RedisServerProcess, type ServiceProcess } from '@pipeline/testkit';
 
 const fromHere = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 
 export const API_MAIN = fromHere('../../../services/api/dist/main.js');
 export const ANALYZER_MAIN = fromHere('../../../services/analyzer/dist/main.js');
+/** The Node flags the services run with everywhere (their package.json start scripts). */
+const API_NODE_FLAGS = serviceNodeFlags(fromHere('../../../services/api'));
+const ANALYZER_NODE_FLAGS = serviceNodeFlags(fromHere('../../../services/analyzer'));
 export const REFERENCE_SERVERS = {
   ceiling: fromHere('./reference-servers/ceiling-server.js'),
   express: fromHere('./reference-servers/express-server.js'),
@@ -39,6 +42,7 @@ export async function startApi(redisUrl: string, keyPrefix: string, env: Record<
   const url = `http://127.0.0.1:${port}`;
   const service = await startService({
     script: API_MAIN,
+    nodeFlags: API_NODE_FLAGS,
     name: 'api',
     env: {
       REDIS_URL: redisUrl,
@@ -60,6 +64,7 @@ export async function startAnalyzer(redisUrl: string, keyPrefix: string, name: s
   const url = `http://127.0.0.1:${port}`;
   const service = await startService({
     script: ANALYZER_MAIN,
+    nodeFlags: ANALYZER_NODE_FLAGS,
     name,
     env: {
       REDIS_URL: redisUrl,

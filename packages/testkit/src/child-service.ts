@@ -14,6 +14,8 @@ export interface StartServiceOptions {
   name: string;
   /** If set, poll this URL until it answers 200 (timeout 15 s) before resolving. */
   readyUrl?: string;
+  /** Node flags before the script (see serviceNodeFlags). */
+  nodeFlags?: readonly string[];
 }
 
 /** How a child process ended. */
@@ -62,7 +64,7 @@ export async function startService(opts: StartServiceOptions): Promise<ServicePr
   }
   Object.assign(env, opts.env);
 
-  const child = spawn(process.execPath, [opts.script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), opts.script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   const buffer = new OutputBuffer(200);
   const echo = Boolean(process.env['TEST_SERVICE_LOGS']);

@@ -10,3 +10,4 @@ export type { WaitForOptions } from './wait.js';
 export { getJson, postJson } from './http.js';
 export type { JsonResponse } from './http.js';
 export { OutputBuffer } from './output-buffer.js';
+export { serviceNodeFlags } from './service-command.js';

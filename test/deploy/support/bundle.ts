@@ -186,9 +186,9 @@ process.once('exit', () => {
  * NODE_OPTIONS, NODE_PATH or HOME from the test process, so no loader and no folder outside
  * the bundle helps it. Resolves once `readyUrl` answers 200.
  */
-export async function startBundle(opts: { dir: string; name: string; env: Record<string, string>; readyUrl: string; node?: string }): Promise<BundleProcess> {
+export async function startBundle(opts: { dir: string; name: string; env: Record<string, string>; readyUrl: string; node?: string; nodeFlags?: readonly string[] }): Promise<BundleProcess> {
   const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...opts.env };
-  const child = spawn(opts.node ?? process.execPath, ['dist/main.js'], { cwd: opts.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.node ?? process.execPath, [...(opts.nodeFlags ?? []), 'dist/main.js'], { cwd: opts.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const buffer = new OutputBuffer(200);
   child.stdout.on('data', (chunk: Buffer) => buffer.write(chunk));
