@@ -17,7 +17,7 @@ import { ingest, makeEvents, scrapeCounter, startAnalyzer, startApi, waitForCoun
 
 const PREFIX = 'acltest';
 const CLI = fileURLToPath(new URL('../../scripts/redis-acl.mjs', import.meta.url));
-const APPEND_BATCH = readFileSync(new URL('../../services/api/src/lua/append-batch-1.lua', import.meta.url), 'utf8');
+const APPEND_BATCH = readFileSync(new URL('../../services/api/src/lua/append-batch-2.lua', import.meta.url), 'utf8');
 const APPEND_IDEMPOTENT = readFileSync(new URL('../../services/api/src/lua/append-idempotent-1.lua', import.meta.url), 'utf8');
 const keys = seriesKeys(PREFIX);
 
@@ -124,7 +124,7 @@ describe('Redis ACL users for the api and the analyzer', function () {
     const api = connectAs('api');
     expect(await attempt(api, 'XGROUP', 'CREATE', keys.events, 'analyzer', '0', 'MKSTREAM')).to.equal('"OK"');
     expect(await api.xadd(keys.events, '*', 'ts', '1', 'cpu', '1', 'rps', '1')).to.match(/^\d+-\d+$/);
-    const appended = (await api.eval(APPEND_BATCH, 1, keys.events, 6, 'ts', '1', 'cpu', '2', 'rps', '2')) as string[];
+    const appended = (await api.eval(APPEND_BATCH, 1, keys.events, 6, 'ts 1 cpu 2 rps 2')) as string[];
     expect(appended).to.have.length(1);
     expect(await api.hgetall(keys.stats)).to.deep.equal({});
     expect(await api.zrevrangebylex(keys.anomalies, '+', '-', 'LIMIT', 0, 10)).to.deep.equal([]);
@@ -132,7 +132,7 @@ describe('Redis ACL users for the api and the analyzer', function () {
     expect(await attempt(api, 'XINFO', 'GROUPS', keys.events)).to.include('analyzer');
     // The keyed append: entries and record, then the record's answer, then a conflict.
     const record = keys.idempotency('acl-key-1');
-    const keyed = (fingerprint: string) => api.eval(APPEND_IDEMPOTENT, 2, keys.events, record, 60, fingerprint, 'one', 6, 'ts', '1', 'cpu', '3', 'rps', '3') as Promise<string[]>;
+    const keyed = (fingerprint: string) => api.eval(APPEND_IDEMPOTENT, 2, keys.events, record, 60, fingerprint, 'one', 6, 'ts 1 cpu 3 rps 3') as Promise<string[]>;
     const first = await keyed('a'.repeat(64));
     expect(first[0]).to.equal('new');
     expect(await keyed('a'.repeat(64))).to.deep.equal(['replay', first[1]]);

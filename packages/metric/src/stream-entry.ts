@@ -9,6 +9,19 @@ export function encodeEntry(metric: Metric): string[] {
   return ['ts', String(metric.timestamp), 'cpu', String(metric.cpu), 'rps', String(metric.rps)];
 }
 
+/** Words of one entry: ts, cpu, rps and their values. */
+export const ENTRY_WORDS = 6;
+
+/**
+ * Many entries' words (encodeEntry's, ENTRY_WORDS per entry) joined by single spaces, as the api's
+ * append scripts take them: one string instead of thousands. No word holds a space.
+ */
+export function encodeEntries(metrics: readonly Metric[]): string {
+  const words: string[] = [];
+  for (const metric of metrics) words.push('ts', String(metric.timestamp), 'cpu', String(metric.cpu), 'rps', String(metric.rps));
+  return words.join(' ');
+}
+
 export type DecodedEntry =
   | { readonly ok: true; readonly metric: Metric }
   | { readonly ok: false; readonly reason: string };

@@ -16,7 +16,7 @@ const CONNECTION_COMMANDS = ['client|setname', 'info', 'ping'];
 export const SERVICE_COMMANDS: Readonly<Record<PipelineService, readonly string[]>> = {
   api: [
     ...CONNECTION_COMMANDS,
-    // POST /ingest (event-store.ts): one XADD, or a batch through append-batch-1.lua, or a keyed
+    // POST /ingest (event-store.ts): one XADD, or a batch through append-batch-2.lua, or a keyed
     // request through append-idempotent-1.lua (EVALSHA, EVAL when Redis has not cached it; a
     // script's commands are checked against the user too, so it can do no more than the api may:
     // XADD here, GET and SET on the idempotency records only, see IDEMPOTENCY_RECORD_COMMANDS).

@@ -1,4 +1,4 @@
-import { encodeEntry, type Metric } from '@pipeline/metric';
+import { encodeEntries, encodeEntry, ENTRY_WORDS, type Metric } from '@pipeline/metric';
 import {
   decodeAnomalyMember,
   decodeCounters,
@@ -37,8 +37,7 @@ export class EventStore {
 
   /** XADDs many in one script call: all are in the stream, in order, or none. */
   async appendAll(metrics: readonly Metric[]): Promise<string[]> {
-    const words = entryWords(metrics);
-    return this.redis.appendBatch(this.keys.events, words.length / metrics.length, ...words);
+    return this.redis.appendBatch(this.keys.events, ENTRY_WORDS, encodeEntries(metrics));
   }
 
   /**
@@ -53,15 +52,14 @@ export class EventStore {
     shape: 'one' | 'batch',
     metrics: readonly Metric[],
   ): Promise<IdempotentAppend> {
-    const words = entryWords(metrics);
     const [outcome, body] = await this.redis.appendIdempotent(
       this.keys.events,
       this.keys.idempotency(key),
       ttlSeconds,
       fingerprint,
       shape,
-      words.length / metrics.length,
-      ...words,
+      ENTRY_WORDS,
+      encodeEntries(metrics),
     );
     if (outcome === 'conflict') return { outcome };
     if ((outcome === 'new' || outcome === 'replay') && body !== undefined) return { outcome, body };
@@ -90,11 +88,4 @@ export class EventStore {
   ensureGroup(): Promise<boolean> {
     return ensureGroup(this.redis, this.keys.events);
   }
-}
-
-/** The entries' field/value words, one after the other, as the append scripts take them. */
-function entryWords(metrics: readonly Metric[]): string[] {
-  const words: string[] = [];
-  for (const metric of metrics) for (const word of encodeEntry(metric)) words.push(word);
-  return words;
 }

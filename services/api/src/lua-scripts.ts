@@ -11,7 +11,7 @@ declare module 'ioredis' {
 /** Loads the api's Lua scripts once per connection. */
 export function defineScripts(redis: Redis): void {
   defineLuaScripts(redis, [
-    { command: 'appendBatch', file: new URL('./lua/append-batch-1.lua', import.meta.url), numberOfKeys: 1 },
+    { command: 'appendBatch', file: new URL('./lua/append-batch-2.lua', import.meta.url), numberOfKeys: 1 },
     { command: 'appendIdempotent', file: new URL('./lua/append-idempotent-1.lua', import.meta.url), numberOfKeys: 2 },
   ]);
 }

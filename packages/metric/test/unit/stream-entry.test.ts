@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fc from 'fast-check';
 import { CPU_MAX, RPS_MAX, TIMESTAMP_MAX_SECONDS } from '../../src/limits.js';
 import type { Metric } from '../../src/metric.js';
-import { decodeEntry, encodeEntry } from '../../src/stream-entry.js';
+import { decodeEntry, encodeEntries, encodeEntry, ENTRY_WORDS } from '../../src/stream-entry.js';
 
 // Values whose String() needs care: exponents, subnormals, fractions that are not exact in binary.
 const TRICKY = [0, 5e-324, 2.2250738585072014e-308, 1e-300, 1.5e-10, 1e-7, 2.5e-7, 0.1, 1 / 3, 0.30000000000000004, 1];
@@ -51,6 +51,20 @@ describe('encodeEntry', () => {
     expect(encodeEntry({ timestamp: 1764000000.5, cpu: 1e-7, rps: 1200 })).to.deep.equal([
       'ts', '1764000000.5', 'cpu', '1e-7', 'rps', '1200',
     ]);
+  });
+});
+
+describe('encodeEntries', () => {
+  it("joins every entry's encodeEntry words with single spaces, ENTRY_WORDS per entry", () => {
+    fc.assert(
+      fc.property(fc.array(metricArb, { maxLength: 20 }), (metrics) => {
+        const joined = encodeEntries(metrics);
+        const words = metrics.flatMap((m) => encodeEntry(m));
+        expect(joined).to.equal(words.join(' '));
+        expect(words.every((w) => w !== '' && !w.includes(' ')), 'no word is empty or holds a space').to.equal(true);
+        expect(joined === '' ? 0 : joined.split(' ').length).to.equal(metrics.length * ENTRY_WORDS);
+      }),
+    );
   });
 });
 

@@ -11,7 +11,8 @@
   ARGV[2] fingerprint: SHA-256 (hex) of the request body's bytes
   ARGV[3] shape of the body: 'one' (a JSON object) or 'batch' (a JSON array)
   ARGV[4] k, the number of field/value words of one entry (6: ts, cpu, rps and their values)
-  then the entries' words, k per entry, as encodeEntry writes them
+  ARGV[5] the entries' words as encodeEntry writes them, k per entry, joined by single spaces
+          (encodeEntries; see append-batch-2.lua)
   Returns {'new', body}, {'replay', body} (the record's fingerprint is ours) or {'conflict'}.
   The body is byte for byte what ingest-handler.ts sends (accepted-body.ts): stream ids need no
   JSON escaping, so it is built by concatenation (cjson would not keep the key order).
@@ -27,9 +28,13 @@ end
 
 local events = KEYS[1]
 local k = tonumber(ARGV[4])
+local words = {}
+for word in string.gmatch(ARGV[5], '[^ ]+') do
+  words[#words + 1] = word
+end
 local ids = {}
-for first = 5, #ARGV, k do
-  ids[#ids + 1] = redis.call('XADD', events, '*', unpack(ARGV, first, first + k - 1))
+for first = 1, #words, k do
+  ids[#ids + 1] = redis.call('XADD', events, '*', unpack(words, first, first + k - 1))
 end
 
 local body
