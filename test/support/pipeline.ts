@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { compareStreamIds } from '@pipeline/redis';
 import { freePort, getJson, postJson, startService, startTestRedis, waitFor, type ServiceProcess, type TestRedis } from '@pipeline/testkit';
 import type { EventStats, Metric, StatsConfig } from '../../services/analyzer/src/stats/window-stats.js';
 import { referenceStats } from '../../services/analyzer/test/support/reference-stats.js';
@@ -39,12 +40,7 @@ export async function startAnalyzer(env: Record<string, string>, name = 'analyze
 }
 
 /** Stream ids in numeric order (ms, then seq). */
-export function compareIds(a: string, b: string): number {
-  const [ams, aseq] = a.split('-').map(BigInt) as [bigint, bigint];
-  const [bms, bseq] = b.split('-').map(BigInt) as [bigint, bigint];
-  if (ams !== bms) return ams < bms ? -1 : 1;
-  return aseq === bseq ? 0 : aseq < bseq ? -1 : 1;
-}
+export const compareIds = compareStreamIds;
 
 /** A deterministic stream of realistic metrics with occasional spikes and flat stretches. */
 export function makeEvents(count: number, seed = 1): Metric[] {

@@ -23,8 +23,9 @@ export const SERVICE_COMMANDS: Readonly<Record<PipelineService, readonly string[
     'xadd', 'evalsha', 'eval',
     // GET /stats and /metrics, GET /anomalies.
     'hgetall', 'zrevrangebylex',
-    // Backlog, readiness, and creating the group (consumer-group.ts).
-    'xinfo|groups', 'xlen', 'xgroup|create',
+    // Backlog, readiness, and creating the group (consumer-group.ts; XREVRANGE reads the newest
+    // entry's id when Redis cannot tell the lag).
+    'xinfo|groups', 'xlen', 'xrevrange', 'xgroup|create',
   ],
   analyzer: [
     ...CONNECTION_COMMANDS,

@@ -24,7 +24,7 @@ export class Maintenance {
     const info = await this.store.groupInfo();
     if (!info) return;
     this.metrics.streamPending.set(info.pending);
-    if (info.lag !== null) this.metrics.streamLag.set(info.lag);
+    this.metrics.streamLag.set(await this.store.lag(info));
     this.metrics.groupConsumers.set(info.consumers);
     this.metrics.streamLength.set(await this.store.length());
     const oldestPending = await this.store.oldestPendingId();

@@ -1,5 +1,5 @@
 import { decodeEntry, wordText } from '@pipeline/metric';
-import { ANALYZER_GROUP, ensureGroup, readGroupInfo, type GroupInfo, type Redis, type SeriesKeys } from '@pipeline/redis';
+import { ANALYZER_GROUP, ensureGroup, readGroupInfo, readLag, type GroupInfo, type Redis, type SeriesKeys } from '@pipeline/redis';
 import type { CommitPlan, ContextEntry, RawEntry, TextEntry } from './commit-plan.js';
 import { defineScripts, type CommitReply } from './lua-scripts.js';
 
@@ -51,6 +51,11 @@ export class StreamStore {
 
   groupInfo(): Promise<GroupInfo | null> {
     return readGroupInfo(this.commands, this.keys.events);
+  }
+
+  /** Entries not yet delivered to the group (XINFO's lag, corrected: see readLag). */
+  lag(info: GroupInfo): Promise<number> {
+    return readLag(this.commands, this.keys.events, info);
   }
 
   length(): Promise<number> {
