@@ -47,11 +47,13 @@ const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
  * tolerated, a repeated known field is not.
  */
 export function decodeEntry(fields: readonly EntryWord[]): DecodedEntry {
-  const row = { timestamp: new Float64Array(1), cpu: new Float64Array(1), rps: new Float64Array(1) };
-  const reason = decodeEntryInto(fields, row, 0);
+  const reason = decodeEntryInto(fields, ONE_ROW, 0);
   if (reason !== null) return { ok: false, reason };
-  return { ok: true, metric: { timestamp: row.timestamp[0]!, cpu: row.cpu[0]!, rps: row.rps[0]! } };
+  return { ok: true, metric: { timestamp: ONE_ROW.timestamp[0]!, cpu: ONE_ROW.cpu[0]!, rps: ONE_ROW.rps[0]! } };
 }
+
+/** decodeEntry's scratch row, read back before it returns (so sharing it is safe). */
+const ONE_ROW: MetricColumns = { timestamp: new Float64Array(1), cpu: new Float64Array(1), rps: new Float64Array(1) };
 
 /**
  * decodeEntry without an object per entry (the analyzer's hot path): writes the metric into row

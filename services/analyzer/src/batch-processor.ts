@@ -21,23 +21,21 @@ export class BatchProcessor {
   }
 
   /**
-   * Reads the window context of `batch`, plans and commits it (used for claimed entries and in
-   * tests; the consumer loop reads new batches with their context and overlaps the steps).
-   * @param batch entries in id order
-   * @param claimed false for a `>` read (a contiguous run: the batch is its own segment); true for
-   *   claimed entries, whose gaps hold entries others committed: the whole range is read as context.
+   * Plans and commits entries taken over from other consumers (XAUTOCLAIM), in id order. They
+   * are usually not contiguous: entries between their ids were committed by others, so the
+   * whole range from the first to the last is read and serves as context, with the window before
+   * it (DESIGN.md invariant 3). New batches go through decode, plan and commitBatch instead.
    */
-  async process(batch: readonly TextEntry[], claimed: boolean): Promise<CommitResult> {
+  async processClaimed(batch: readonly TextEntry[]): Promise<CommitResult> {
     const started = process.hrtime.bigint();
     const first = batch[0]![0];
     const last = batch[batch.length - 1]![0];
     const [context, segment] = await Promise.all([
       this.store.readValidBefore(`(${first}`, this.stats.windowSize),
-      claimed ? this.store.readRange(first, last) : batch,
+      this.store.readRange(first, last),
     ]);
-    const own = claimed ? new Set(batch.map(([id]) => id)) : null;
-    const plan = planCommit(context, segment, own, this.stats);
-    return this.commitBatch(plan, batch.length, claimed ? 'claimed' : 'new', started);
+    const plan = planCommit(context, segment, new Set(batch.map(([id]) => id)), this.stats);
+    return this.commitBatch(plan, batch.length, 'claimed', started);
   }
 
   /** Decodes a batch read with `>` together with its context, for plan(). */

@@ -35,7 +35,7 @@ export class Claimer {
     if (claimed.length === 0) return 0;
     this.metrics.claimed.inc(claimed.length);
     this.log.info({ entries: claimed.length, first: claimed[0]![0] }, 'claimed idle entries');
-    await this.processor.process(claimed, true);
+    await this.processor.processClaimed(claimed);
     return claimed.length;
   }
 
