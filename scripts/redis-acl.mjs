@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Prints the Redis ACL users of the api and the analyzer, from their one definition in
-// packages/redis/src/acl.ts (run `pnpm build` first).
+// Prints the Redis ACL users of the api, the analyzer and KEDA's scaler (`keda`, for
+// k8s/extras/keda), from their one definition in packages/redis/src/acl.ts (run `pnpm build` first).
 //
 //   node scripts/redis-acl.mjs --prefix metrics                     # ACL SETUSER lines, for redis-cli
 //   node scripts/redis-acl.mjs --prefix metrics | REDISCLI_AUTH=<admin password> redis-cli -h redis
-//   node scripts/redis-acl.mjs --format aclfile \
-//     --api-password-file api.pw --analyzer-password-file analyzer.pw > users.acl   # for --aclfile
+//   node scripts/redis-acl.mjs --format aclfile --api-password-file api.pw \
+//     --analyzer-password-file analyzer.pw --keda-password-file keda.pw > users.acl   # for --aclfile
 //
 // Passwords are read from files (never from arguments, which `ps` shows) and written only as their
 // SHA-256 (`#<hex>`). Without a password file the user is created enabled but with no password,
@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const usage = `usage: node scripts/redis-acl.mjs [--prefix <KEY_PREFIX>] [--format setuser|aclfile]
-       [--api-password-file <file>] [--analyzer-password-file <file>]`;
+       [--api-password-file <file>] [--analyzer-password-file <file>] [--keda-password-file <file>]`;
 
 /** @returns {never} */
 function fail(message) {
@@ -30,6 +30,7 @@ try {
       format: { type: 'string', default: 'setuser' },
       'api-password-file': { type: 'string' },
       'analyzer-password-file': { type: 'string' },
+      'keda-password-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -63,14 +64,14 @@ function readPassword(file) {
 }
 
 const line = args.format === 'aclfile' ? acl.aclFileLine : acl.aclSetUserCommand;
-for (const service of acl.PIPELINE_SERVICES) {
-  const password = readPassword(args[`${service}-password-file`]);
+for (const user of acl.ACL_USERS) {
+  const password = readPassword(args[`${user}-password-file`]);
   try {
-    process.stdout.write(`${line(service, args.prefix, password)}\n`);
+    process.stdout.write(`${line(user, args.prefix, password)}\n`);
   } catch (err) {
     fail(err.message);
   }
   if (password === undefined) {
-    process.stderr.write(`redis-acl: ${service} has no password yet (--${service}-password-file); it cannot log in until one is added\n`);
+    process.stderr.write(`redis-acl: ${user} has no password yet (--${user}-password-file); it cannot log in until one is added\n`);
   }
 }

@@ -2,8 +2,9 @@
 // checked offline: schemas and models, cross-references between the files, PromQL parsed with
 // Prometheus's grammar, and every metric a query uses found in a live scrape of the real services.
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -11,10 +12,11 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import YAML from 'yaml';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { ANALYZER_GROUP, seriesKeys } from '@pipeline/redis';
+import { ACL_USERS, ANALYZER_GROUP, seriesKeys } from '@pipeline/redis';
 import { getJson, postJson, startTestRedis, waitFor, type TestRedis } from '@pipeline/testkit';
 import { analyzerEnv } from '../../services/analyzer/src/config.js';
 import { apiEnv } from '../../services/api/src/config.js';
@@ -100,6 +102,7 @@ const MODELS = new Map<string, ModelClass>([
   ['networking.k8s.io/v1/NetworkPolicy', NetworkPolicy],
   ['monitoring.coreos.com/v1/PrometheusRule', PrometheusRule],
   ['keda.sh/v1alpha1/ScaledObject', ScaledObject],
+  ['keda.sh/v1alpha1/TriggerAuthentication', TriggerAuthentication],
 ]);
 
 /**
@@ -148,8 +151,9 @@ function validateModel(object: any): void {
 }
 
 const execFileAsync = promisify(execFile);
+/** `kubectl kustomize` of a folder of the repository, or of an absolute path. */
 async function kustomize(dir: string): Promise<any[]> {
-  const { stdout } = await execFileAsync('kubectl', ['kustomize', at(dir)], { maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await execFileAsync('kubectl', ['kustomize', path.resolve(ROOT, dir)], { maxBuffer: 16 * 1024 * 1024 });
   return YAML.parseAllDocuments(stdout).map((d) => d.toJS());
 }
 
@@ -475,6 +479,44 @@ describe('docker compose and monitoring', function () {
       // KEDA takes over the base's CPU HPA rather than running a second HPA beside it.
       expect(so.metadata.annotations['scaledobject.keda.sh/transfer-hpa-ownership']).to.equal('true');
       expect(so.spec.advanced.horizontalPodAutoscalerConfig.name).to.equal('analyzer');
+      // By default Redis has no users: KEDA logs in as nobody and needs no Secret.
+      expect(trigger.authenticationRef, 'authenticationRef without the redis-users component').to.equal(undefined);
+    });
+
+    it('k8s/extras/keda with its redis-users component: the trigger logs in as `keda` from the Secret the docs create, nothing else changes', async () => {
+      // Switched on as the kustomization's comment says: uncomment `components`, in a copy.
+      const kustomization = read('k8s/extras/keda/kustomization.yaml');
+      const commented = '# components:\n#   - redis-users\n';
+      expect(kustomization, 'k8s/extras/keda/kustomization.yaml: the commented components').to.include(commented);
+      const copy = mkdtempSync(path.join(tmpdir(), 'keda-users-'));
+      try {
+        cpSync(at('k8s/extras/keda'), copy, { recursive: true });
+        writeFileSync(path.join(copy, 'kustomization.yaml'), kustomization.replace(commented, 'components:\n  - redis-users\n'));
+        const docs = await kustomize(copy);
+        expect(docs.map((d) => d.kind).sort()).to.deep.equal(['NetworkPolicy', 'ScaledObject', 'TriggerAuthentication']);
+        for (const doc of docs) {
+          expect(doc.metadata.namespace, doc.kind).to.equal(NAMESPACE);
+          validateModel(doc);
+        }
+        const auth = docs.find((d) => d.kind === 'TriggerAuthentication');
+        const [trigger] = docs.find((d) => d.kind === 'ScaledObject').spec.triggers;
+        expect(trigger.authenticationRef, "the trigger's authenticationRef").to.deep.equal({ name: auth.metadata.name });
+        // Username and password from one Secret, which is not rendered: the operator makes it.
+        const refs = auth.spec.secretTargetRef as { parameter: string; name: string; key: string }[];
+        expect(refs.map((r) => r.parameter).sort()).to.deep.equal(['password', 'username']);
+        const secret = refs[0]!.name;
+        for (const r of refs) expect(r, r.parameter).to.deep.equal({ parameter: r.parameter, name: secret, key: r.parameter });
+        expect(auth.spec, 'no other credential source').to.have.all.keys('secretTargetRef');
+        // The documented command makes that Secret, with the ACL user acl.ts defines for KEDA.
+        expect(ACL_USERS).to.include('keda');
+        const docsText = read('docs/kubernetes.md');
+        expect(docsText).to.include(`create secret generic ${secret}`).and.include('--from-literal=username=keda').and.include('--from-file=password=keda.pw');
+        // Apart from the reference and the new object, the same objects as without the users.
+        delete trigger.authenticationRef;
+        expect(docs.filter((d) => d !== auth)).to.deep.equal(await kustomize('k8s/extras/keda'));
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
     });
 
     it('matches the base (k8s/): HPA, Redis Service, pod labels and scrape annotations it relies on', async () => {

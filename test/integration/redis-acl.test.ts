@@ -1,10 +1,12 @@
 // Least privilege inside Redis: the ACL users of packages/redis/src/acl.ts, loaded into a real
 // redis-server from the operators' CLI (scripts/redis-acl.mjs), refuse what the services never do
-// and let both services, run as real processes, do all of their work. Needs its own redis-server
-// (users are never created on a shared Redis), so REDIS_URL is not used here.
+// and let both services, run as real processes, do all of their work; KEDA's user reads the
+// group's lag and nothing else. Needs its own redis-server (users are never created on a shared
+// Redis), so REDIS_URL is not used here.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +30,30 @@ function aclCli(args: string[]): string {
   return run.stdout;
 }
 
+/**
+ * Sends commands on one raw connection as go-redis (KEDA's client) does, in RESP3 after a
+ * `HELLO 3 AUTH …` (ioredis speaks only RESP2), and resolves with all the replies as raw RESP
+ * text. A last `PING <marker>` tells when every reply has arrived.
+ */
+function resp3Session(port: number, commands: string[][]): Promise<string> {
+  const marker = `end-${randomBytes(8).toString('hex')}`;
+  const encode = (args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+  return new Promise((resolve, reject) => {
+    let replies = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write([...commands, ['PING', marker]].map(encode).join('')));
+    socket.setEncoding('utf8');
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no reply to the last PING; got ${JSON.stringify(replies)}`)));
+    socket.on('data', (chunk: string) => {
+      replies += chunk;
+      if (replies.endsWith(`${marker}\r\n`)) {
+        socket.end();
+        resolve(replies);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
 /** The reply to one command, or the error message it got ('NOPERM ...'). */
 async function attempt(client: Redis, command: string, ...args: (string | number)[]): Promise<string> {
   try {
@@ -37,15 +63,18 @@ async function attempt(client: Redis, command: string, ...args: (string | number
   }
 }
 
-describe('Redis ACL users for the api and the analyzer', function () {
+describe('Redis ACL users for the api, the analyzer and KEDA', function () {
   this.timeout(60_000);
   let dir: string;
   let server: RedisServerProcess;
   let admin: Redis;
-  const passwords = { api: randomBytes(16).toString('hex'), analyzer: randomBytes(16).toString('hex') };
+  const passwords = { api: randomBytes(16).toString('hex'), analyzer: randomBytes(16).toString('hex'), keda: randomBytes(16).toString('hex') };
+  const users = Object.keys(passwords) as (keyof typeof passwords)[];
+  /** The CLI's password arguments, one file per user (written in `before`). */
+  const passwordArgs = () => users.flatMap((u) => [`--${u}-password-file`, join(dir, `${u}.pw`)]);
   const userUrl = (user: string, password: string) => `redis://${user}:${encodeURIComponent(password)}@127.0.0.1:${server.port}`;
   const clients: Redis[] = [];
-  const connectAs = (user: 'api' | 'analyzer') => {
+  const connectAs = (user: keyof typeof passwords) => {
     const c = new Redis(userUrl(user, passwords[user]), { maxRetriesPerRequest: 1, disableClientInfo: true });
     clients.push(c);
     return c;
@@ -53,11 +82,9 @@ describe('Redis ACL users for the api and the analyzer', function () {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'redis-acl-'));
-    writeFileSync(join(dir, 'api.pw'), `${passwords.api}\n`);
-    writeFileSync(join(dir, 'analyzer.pw'), `${passwords.analyzer}\n`);
-    const pwArgs = ['--api-password-file', join(dir, 'api.pw'), '--analyzer-password-file', join(dir, 'analyzer.pw')];
+    for (const user of users) writeFileSync(join(dir, `${user}.pw`), `${passwords[user]}\n`);
     // The users as an ACL file; the default user (not in the file) stays for this test's own setup.
-    writeFileSync(join(dir, 'users.acl'), aclCli(['--prefix', PREFIX, '--format', 'aclfile', ...pwArgs]));
+    writeFileSync(join(dir, 'users.acl'), aclCli(['--prefix', PREFIX, '--format', 'aclfile', ...passwordArgs()]));
     server = await startRedisServer({ extraArgs: ['--aclfile', join(dir, 'users.acl')] });
     admin = new Redis(server.url, { maxRetriesPerRequest: 1 });
   });
@@ -69,13 +96,13 @@ describe('Redis ACL users for the api and the analyzer', function () {
   });
 
   it('loads from the ACL file and from the ACL SETUSER lines alike (piped into redis-cli)', async () => {
-    const before = await Promise.all(['api', 'analyzer'].map((u) => admin.call('ACL', 'GETUSER', u)));
-    expect(before[0], 'user api from the ACL file').to.not.equal(null);
-    const setuser = aclCli(['--prefix', PREFIX, '--api-password-file', join(dir, 'api.pw'), '--analyzer-password-file', join(dir, 'analyzer.pw')]);
+    const before = await Promise.all(users.map((u) => admin.call('ACL', 'GETUSER', u)));
+    for (const [i, user] of users.entries()) expect(before[i], `user ${user} from the ACL file`).to.not.equal(null);
+    const setuser = aclCli(['--prefix', PREFIX, ...passwordArgs()]);
     const cli = spawnSync('redis-cli', ['-p', String(server.port)], { input: setuser, encoding: 'utf8' });
     expect(cli.status, cli.stderr).to.equal(0);
-    expect(cli.stdout.trim().split('\n'), cli.stdout).to.deep.equal(['OK', 'OK']);
-    const after = await Promise.all(['api', 'analyzer'].map((u) => admin.call('ACL', 'GETUSER', u)));
+    expect(cli.stdout.trim().split('\n'), cli.stdout).to.deep.equal(['OK', 'OK', 'OK']);
+    const after = await Promise.all(users.map((u) => admin.call('ACL', 'GETUSER', u)));
     expect(after).to.deep.equal(before);
   });
 
@@ -158,6 +185,84 @@ describe('Redis ACL users for the api and the analyzer', function () {
     for (const [command, ...args] of refused) {
       // Refused inside a script, the error is "ERR The user executing the script can't run this command".
       expect(await attempt(analyzer, command, ...args), `${command} ${args.join(' ')}`).to.match(/^NOPERM|user executing the script can't/);
+    }
+  });
+
+  it("the keda user reads the group's lag as KEDA does (HELLO 3, PING, INFO, XINFO GROUPS, XLEN) and nothing else", async () => {
+    // The stream and the group as the services make them, 3 entries, 1 delivered: a lag of 2.
+    await admin.xgroup('CREATE', keys.events, 'analyzer', '0', 'MKSTREAM');
+    for (let i = 0; i < 3; i++) await admin.xadd(keys.events, '*', 'ts', '1', 'cpu', '1', 'rps', '1');
+    await admin.xreadgroup('GROUP', 'analyzer', 'c1', 'COUNT', 1, 'STREAMS', keys.events, '>');
+    await admin.call('ACL', 'LOG', 'RESET');
+    try {
+      // go-redis's way in: HELLO 3 with AUTH (granted to no one, allowed to all), then RESP3. The
+      // second HELLO runs as keda itself, which has -@all.
+      const session = await resp3Session(server.port, [
+        ['HELLO', '3', 'AUTH', 'keda', passwords.keda],
+        ['HELLO', '3'],
+        ['PING'],
+        ['XINFO', 'GROUPS', keys.events],
+        ['XRANGE', keys.events, '-', '+'], // refused: proves the session is keda's, not default's
+      ]);
+      expect(session, 'HELLO 3: a RESP3 map with proto 3').to.match(/^%\d+\r\n/);
+      expect(session.match(/\$5\r\nproto\r\n:3\r\n/g), 'both HELLOs answered').to.have.lengthOf(2);
+      expect(session).to.include('+PONG\r\n');
+      expect(session, 'XINFO GROUPS: the group and its lag').to.include('$8\r\nanalyzer\r\n').and.include('$3\r\nlag\r\n:2\r\n');
+      expect(session).to.include("-NOPERM this user has no permissions to run the 'xrange' command\r\n");
+
+      const keda = connectAs('keda'); // ioredis: AUTH, then its ready check's INFO
+      expect(await keda.ping()).to.equal('PONG');
+      // KEDA reads redis_version from INFO before each lag and refuses a Redis older than 7.
+      expect(Number(/^redis_version:(\d+)\./m.exec(await keda.info('server'))?.[1])).to.be.at.least(7);
+      const [group] = (await keda.call('XINFO', 'GROUPS', keys.events)) as (string | number)[][];
+      const field = (name: string) => group![group!.indexOf(name) + 1];
+      expect([field('name'), field('lag')]).to.deep.equal(['analyzer', 2]);
+      expect(await keda.xlen(keys.events), 'XLEN, the lag while the group does not exist yet').to.equal(3);
+
+      const refused: [string, ...(string | number)[]][] = [
+        ['XRANGE', keys.events, '-', '+'],
+        ['XREADGROUP', 'GROUP', 'analyzer', 'keda', 'STREAMS', keys.events, '>'],
+        ['XADD', keys.events, '*', 'cpu', '1'],
+        ['XACK', keys.events, 'analyzer', '1-1'],
+        ['XGROUP', 'DESTROY', keys.events, 'analyzer'],
+        ['XINFO', 'STREAM', keys.events], // only the GROUPS subcommand
+        ['HGETALL', keys.stats],
+        ['XLEN', keys.stats], // a command it has, on a key of its prefix that is not the stream
+        ['XINFO', 'GROUPS', 'other:{default}:events'], // another prefix's stream
+        ['FLUSHALL'],
+        ['KEYS', '*'],
+        ['CONFIG', 'GET', 'requirepass'],
+      ];
+      for (const [command, ...args] of refused) {
+        expect(await attempt(keda, command, ...args), `${command} ${args.join(' ')}`).to.match(/^NOPERM/);
+      }
+
+      // The ACL LOG holds these refusals and the session's XRANGE, all keda's, and nothing else
+      // (Redis counts a repeat in one entry: XRANGE twice).
+      const log = ((await admin.call('ACL', 'LOG', '128')) as (string | number)[][]).map((flat) => {
+        const entry = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
+        return { user: entry.username, denied: `${entry.reason} ${entry.object}`, count: Number(entry.count) };
+      });
+      expect(new Set(log.map((e) => e.user))).to.deep.equal(new Set(['keda']));
+      expect(log.map((e) => e.denied).sort()).to.deep.equal(
+        [
+          'command xrange',
+          'command xreadgroup',
+          'command xadd',
+          'command xack',
+          'command xgroup|destroy',
+          'command xinfo|stream',
+          'command hgetall',
+          `key ${keys.stats}`,
+          'key other:{default}:events',
+          'command flushall',
+          'command keys',
+          'command config|get',
+        ].sort(),
+      );
+      expect(log.reduce((n, e) => n + e.count, 0), JSON.stringify(log)).to.equal(refused.length + 1);
+    } finally {
+      await admin.del(keys.events);
     }
   });
 

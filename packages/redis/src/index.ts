@@ -17,7 +17,9 @@ export {
   type AnomalyRecord,
 } from './anomaly-record.js';
 export {
+  ACL_USERS,
   IDEMPOTENCY_RECORD_COMMANDS,
+  KEDA_COMMANDS,
   PIPELINE_SERVICES,
   SERVICE_COMMANDS,
   aclFileLine,
@@ -26,6 +28,7 @@ export {
   aclSetUserCommand,
   aclUser,
   grantedCommands,
+  type AclUserName,
   type PipelineService,
 } from './acl.js';
 export { defineLuaScripts, type LuaScript } from './lua-scripts.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { aclFileLine, aclRules, aclSetUserCommand, aclUser, grantedCommands, IDEMPOTENCY_RECORD_COMMANDS, SERVICE_COMMANDS } from '../../src/acl.js';
+import { ACL_USERS, aclFileLine, aclRules, aclSetUserCommand, aclUser, grantedCommands, IDEMPOTENCY_RECORD_COMMANDS, KEDA_COMMANDS, SERVICE_COMMANDS } from '../../src/acl.js';
 
 const commands = (rules: string[]) => rules.filter((r) => r.startsWith('+')).map((r) => r.slice(1));
 const keyRules = (rules: string[]) => rules.filter((r) => /^(%R|%W|%RW)?~/.test(r));
@@ -55,7 +55,8 @@ describe('Redis ACL users (acl.ts)', () => {
     for (const prefix of ['', 'a*', 'a?', 'a[b]', 'a\\b', 'a b', 'a{b}']) {
       expect(() => aclRules('api', prefix), JSON.stringify(prefix)).to.throw(/key prefix/);
     }
-    expect(() => aclRules('other' as 'api', 'metrics')).to.throw(/unknown service/);
+    expect(() => aclRules('other' as 'api', 'metrics')).to.throw(/unknown ACL user "other" \(api, analyzer, keda\)/);
+    expect(() => aclRules('keda', 'a*')).to.throw(/key prefix/);
   });
 
   it('writes a password only as its SHA-256; without one the user cannot log in', () => {
@@ -73,5 +74,25 @@ describe('Redis ACL users (acl.ts)', () => {
     expect(command).to.include("'+client|setname'").and.include("'~metrics:{*}:events'").and.include("'%R~metrics:{*}:stats'");
     expect(command).to.include("'(+get +set ~metrics:{*}:idem:*)'"); // one word for redis-cli
     expect(aclFileLine('api', 'metrics')).to.equal(`user ${aclUser('api', 'metrics').join(' ')}`);
+  });
+
+  describe('the keda user (KEDA\'s redis-streams scaler, lagCount)', () => {
+    it('is the third user, after the two services', () => {
+      expect(ACL_USERS).to.deep.equal(['api', 'analyzer', 'keda']);
+    });
+
+    it('may PING, INFO, XINFO GROUPS and XLEN, and only read the events stream: exactly these rules', () => {
+      expect(KEDA_COMMANDS).to.deep.equal(['ping', 'info', 'xinfo|groups', 'xlen']);
+      expect(aclRules('keda', 'metrics')).to.deep.equal(['resetchannels', '-@all', '+ping', '+info', '+xinfo|groups', '+xlen', '%R~metrics:{*}:events']);
+      expect(aclRules('keda', 'pfx')).to.deep.equal(['resetchannels', '-@all', '+ping', '+info', '+xinfo|groups', '+xlen', '%R~pfx:{*}:events']);
+      expect(grantedCommands('keda')).to.deep.equal(KEDA_COMMANDS);
+    });
+
+    it('is printed like the others: SHA-256 password, quoted for a shell, bare in an ACL file', () => {
+      const hash = createHash('sha256').update('k3da').digest('hex');
+      expect(aclUser('keda', 'metrics', 'k3da')).to.deep.equal(['keda', 'reset', 'on', `#${hash}`, ...aclRules('keda', 'metrics')]);
+      expect(aclSetUserCommand('keda', 'metrics')).to.equal("ACL SETUSER keda reset on resetchannels -@all +ping +info '+xinfo|groups' +xlen '%R~metrics:{*}:events'");
+      expect(aclFileLine('keda', 'metrics')).to.equal('user keda reset on resetchannels -@all +ping +info +xinfo|groups +xlen %R~metrics:{*}:events');
+    });
   });
 });
