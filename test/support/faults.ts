@@ -353,7 +353,13 @@ export async function expectExactEnd(opts: {
   describe?: () => string;
 }): Promise<{ events: number; extras: Accepted[]; anomalies: number }> {
   await opts.tap.stop();
-  expectAllAcceptedInStream(opts.tap, opts.load.accepted);
+  // The tap can miss entries: after a Redis restart the analyzers may commit and trim a few
+  // hundred milliseconds of them before the tap has reconnected (a 60 s soak missed 1,150 that
+  // way, all counted). Those must be committed: gone from the stream, delivered, not pending; the
+  // exact count below then proves each was counted once.
+  const unseen = opts.load.accepted.filter((a) => !opts.tap.entries.has(a.id));
+  const { missing } = await missingFromRedis(opts.client, opts.keys, unseen.map((a) => a.id));
+  expect(missing.length, `202'd events neither in the stream nor committed, e.g. ${JSON.stringify(missing.slice(0, 3))}`).to.equal(0);
   const extras = storedWithout202(opts.tap.entries, opts.load);
   const result = await expectExactStats({ ...opts, all: [...opts.load.accepted, ...extras] });
   return { ...result, extras };
