@@ -46,17 +46,18 @@ describe('a rolling restart of the api', function () {
     await load.stop();
 
     const end = await expectExactEnd({ apiUrl: apis[1]!.url, client: suite.client, keys, load, tap, window: WINDOW, timeoutMs: 60_000 });
-    expect(load.counts.failures, 'answers that are not 202, resets of requests in flight, timeouts').to.deep.equal([]);
+    expect(load.counts.failures, 'answers that are not 202, timeouts').to.deep.equal([]);
     expect(load.counts.backpressure + load.counts.unavailable, '503s').to.equal(0);
-    // A kept-alive socket the stopping api closed while idle, just as the client reused it: the
-    // request was never taken (nothing of it is in the stream), so it could be resent safely.
+    // A socket reset before any answer (a kept-alive one the stopping api closed while idle as the
+    // client reused it, or a new one still in its accept queue when it stopped listening) carried
+    // a request the api never took: nothing of it may be in the stream, so it could be resent.
     expect(end.extras, 'entries of requests that got no 202').to.deep.equal([]);
     expect(rounds.every((r) => r.refusedDuring > 0), 'requests were refused while an api was down').to.equal(true);
     report('rolling-restart', {
       events: end.events,
       requests: load.counts.requests,
       refused: load.counts.refused,
-      resetIdleNotTaken: load.counts.resetIdle,
+      resetNotTaken: load.counts.resetNotTaken,
       failures: load.counts.failures.length,
       rounds,
     });

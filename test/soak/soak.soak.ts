@@ -145,7 +145,7 @@ describe('soak', function () {
       backpressure503: c.backpressure,
       unavailable503: c.unavailable,
       refused: c.refused,
-      resetIdle: c.resetIdle,
+      resetNotTaken: c.resetNotTaken,
       failures: c.failures.length,
       max503WindowMs: c.max503WindowMs,
       ...faults,

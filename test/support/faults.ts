@@ -81,9 +81,14 @@ export interface LoadCounts {
   backpressure: number;
   unavailable: number;
   refused: number;
-  /** A kept-alive socket closed under a request before any answer: the server never took it (checked against the stream). */
-  resetIdle: number;
-  /** Anything else: an answer that is not 202/503, a reset of a fresh socket, a timeout. */
+  /**
+   * A socket reset under a request before any answer by an api that is stopping: a kept-alive one
+   * it closed while idle, or a new one still in its accept queue when it stopped listening (or
+   * not yet parsed when it closed idle connections). The server never took the request: its batch
+   * goes to `unknown`, and the tests check the stream holds none of it (no extras).
+   */
+  resetNotTaken: number;
+  /** Anything else: an answer that is not 202/503, a timeout. */
   failures: string[];
   /** Longest time from the first 503 after a 202 to the next 202. */
   max503WindowMs: number;
@@ -98,7 +103,7 @@ export interface LoadCounts {
 export class Load {
   readonly accepted: Accepted[] = [];
   readonly unknown: Metric[] = [];
-  readonly counts: LoadCounts = { requests: 0, eventsAccepted: 0, backpressure: 0, unavailable: 0, refused: 0, resetIdle: 0, failures: [], max503WindowMs: 0 };
+  readonly counts: LoadCounts = { requests: 0, eventsAccepted: 0, backpressure: 0, unavailable: 0, refused: 0, resetNotTaken: 0, failures: [], max503WindowMs: 0 };
   /** performance.now() of the latest 202 (recovery times: wait until it passes a moment). */
   last202At = 0;
   #first503At: number | undefined;
@@ -182,8 +187,8 @@ export class Load {
           if (outcome.text.includes(':backpressure')) this.counts.backpressure++;
           else this.counts.unavailable++;
           if (!/^\d+$/.test(String(outcome.headers['retry-after']))) this.counts.failures.push(`503 without Retry-After: ${outcome.text.slice(0, 200)}`);
-        } else if (outcome.kind === 'error' && outcome.reused && /ECONNRESET|socket hang up|EPIPE/.test(outcome.code)) {
-          this.counts.resetIdle++;
+        } else if (outcome.kind === 'error' && /ECONNRESET|socket hang up|EPIPE/.test(outcome.code)) {
+          this.counts.resetNotTaken++;
         } else {
           this.counts.failures.push(outcome.kind === 'response' ? `${outcome.status} ${outcome.text.slice(0, 200)}` : `${outcome.code} (reused socket: ${outcome.reused})`);
         }
