@@ -21,7 +21,7 @@ export interface GroupInfo {
   /** Delivered, not yet acknowledged. */
   readonly pending: number;
   readonly lastDeliveredId: string;
-  /** XINFO's lag: null when Redis cannot tell, and not always right (use {@link readLag}). */
+  /** XINFO's lag: null when Redis cannot tell, and not always right (use {@link correctedLag}). */
   readonly lag: number | null;
 }
 
@@ -47,11 +47,22 @@ export async function readGroupInfo(redis: Redis, streamKey: string): Promise<Gr
   return null;
 }
 
-/** Entries accepted and not yet committed: lag (see {@link readLag}) + pending. */
+/** Entries accepted and not yet committed: lag (see {@link correctedLag}) + pending. */
 export async function readBacklog(redis: Redis, streamKey: string): Promise<{ backlog: number; info: GroupInfo } | null> {
   const info = await readGroupInfo(redis, streamKey);
   if (!info) return null;
-  return { backlog: (await readLag(redis, streamKey, info)) + info.pending, info };
+  return { backlog: correctedLag(info, await readStreamEnd(redis, streamKey)) + info.pending, info };
+}
+
+/** The stream's newest entry id (undefined when empty) and its length. */
+export interface StreamEnd {
+  readonly newestId: string | undefined;
+  readonly length: number;
+}
+
+export async function readStreamEnd(redis: Redis, streamKey: string): Promise<StreamEnd> {
+  const [newest, length] = await Promise.all([redis.xrevrange(streamKey, '+', '-', 'COUNT', 1), redis.xlen(streamKey)]);
+  return { newestId: newest[0]?.[0], length };
 }
 
 /**
@@ -62,11 +73,9 @@ export async function readBacklog(redis: Redis, streamKey: string): Promise<{ ba
  * newest entry, and never more than the stream's length (undelivered entries are never trimmed);
  * the length itself when Redis cannot tell.
  */
-export async function readLag(redis: Redis, streamKey: string, info: GroupInfo): Promise<number> {
-  const [newest, length] = await Promise.all([redis.xrevrange(streamKey, '+', '-', 'COUNT', 1), redis.xlen(streamKey)]);
-  const newestId = newest[0]?.[0];
-  if (newestId === undefined || compareStreamIds(newestId, info.lastDeliveredId) <= 0) return 0;
-  return Math.min(info.lag ?? length, length);
+export function correctedLag(info: GroupInfo, end: StreamEnd): number {
+  if (end.newestId === undefined || compareStreamIds(end.newestId, info.lastDeliveredId) <= 0) return 0;
+  return Math.min(info.lag ?? end.length, end.length);
 }
 
 /** Orders stream ids (`ms-seq`) as Redis does: by ms, then seq, as numbers. */

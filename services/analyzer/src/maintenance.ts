@@ -1,4 +1,5 @@
 import type { Logger } from '@pipeline/logger';
+import { correctedLag } from '@pipeline/redis';
 import type { AnalyzerMetrics } from './metrics.js';
 import type { StreamStore } from './stream-store.js';
 
@@ -24,9 +25,10 @@ export class Maintenance {
     const info = await this.store.groupInfo();
     if (!info) return;
     this.metrics.streamPending.set(info.pending);
-    this.metrics.streamLag.set(await this.store.lag(info));
+    const end = await this.store.end();
+    this.metrics.streamLag.set(correctedLag(info, end));
     this.metrics.groupConsumers.set(info.consumers);
-    this.metrics.streamLength.set(await this.store.length());
+    this.metrics.streamLength.set(end.length);
     const oldestPending = await this.store.oldestPendingId();
     const minId = await this.safeMinId(oldestPending, info.lastDeliveredId);
     if (minId) {

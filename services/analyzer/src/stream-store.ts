@@ -1,5 +1,5 @@
 import { decodeEntry, wordText } from '@pipeline/metric';
-import { ANALYZER_GROUP, ensureGroup, readGroupInfo, readLag, type GroupInfo, type Redis, type SeriesKeys } from '@pipeline/redis';
+import { ANALYZER_GROUP, ensureGroup, readGroupInfo, readStreamEnd, type GroupInfo, type Redis, type SeriesKeys, type StreamEnd } from '@pipeline/redis';
 import type { CommitPlan, ContextEntry, RawEntry, TextEntry } from './commit-plan.js';
 import { defineScripts, type CommitReply } from './lua-scripts.js';
 
@@ -53,13 +53,9 @@ export class StreamStore {
     return readGroupInfo(this.commands, this.keys.events);
   }
 
-  /** Entries not yet delivered to the group (XINFO's lag, corrected: see readLag). */
-  lag(info: GroupInfo): Promise<number> {
-    return readLag(this.commands, this.keys.events, info);
-  }
-
-  length(): Promise<number> {
-    return this.commands.xlen(this.keys.events);
+  /** The stream's newest id and length (for the lag, see correctedLag). */
+  end(): Promise<StreamEnd> {
+    return readStreamEnd(this.commands, this.keys.events);
   }
 
   async ping(): Promise<void> {
