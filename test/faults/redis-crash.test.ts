@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { seriesKeys } from '@pipeline/redis';
+import { compareStreamIds, seriesKeys } from '@pipeline/redis';
 import { getJson, sleep, startRedisServer, waitFor, type RedisServerProcess } from '@pipeline/testkit';
 import {
   expectAllAcceptedInStream,
@@ -11,7 +11,7 @@ import {
   storedWithout202,
   StreamTap,
 } from '../support/faults.js';
-import { compareIds, startAnalyzer, startApi, type RunningService } from '../support/pipeline.js';
+import { startAnalyzer, startApi, type RunningService } from '../support/pipeline.js';
 
 const WINDOW = { windowSize: 50, zThreshold: 2, minSamples: 10 };
 
@@ -72,7 +72,7 @@ describe('Redis SIGKILLed under load', function () {
     const { missing, inStream } = await missingFromRedis(client, keys, acceptedBefore.map((a) => a.id));
     const survivors = acceptedBefore.filter((a) => !missing.includes(a.id));
     const extrasAtCrash = storedWithout202(inStream, { accepted: acceptedBefore, unknown: unknownBefore });
-    const lastId = [...inStream.keys()].sort(compareIds).at(-1) ?? '0-0';
+    const lastId = [...inStream.keys()].sort(compareStreamIds).at(-1) ?? '0-0';
     const apiReadyMs = await apiReady;
 
     const tap = new StreamTap(redis.url, keys.events, lastId).start();

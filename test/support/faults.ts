@@ -4,12 +4,11 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { ANALYZER_GROUP, readBacklog, type SeriesKeys } from '@pipeline/redis';
+import { ANALYZER_GROUP, compareStreamIds, readBacklog, type SeriesKeys } from '@pipeline/redis';
 import { sleep } from '@pipeline/testkit';
 import { decodeEntry, type Metric } from '../../packages/metric/src/index.js';
 import type { StatsConfig } from '../../services/analyzer/src/stats/window-stats.js';
 import {
-  compareIds,
   expectAnomaliesEqualReference,
   expectStatsEqualReference,
   makeEvents,
@@ -276,7 +275,7 @@ export async function missingFromRedis(client: Redis, keys: SeriesKeys, ids: rea
   const pending = new Set(
     group ? ((await client.xpending(keys.events, ANALYZER_GROUP, '-', '+', 1e9)) as [string][]).map(([id]) => id) : [],
   );
-  const missing = ids.filter((id) => !inStream.has(id) && (compareIds(id, lastDelivered) > 0 || pending.has(id)));
+  const missing = ids.filter((id) => !inStream.has(id) && (compareStreamIds(id, lastDelivered) > 0 || pending.has(id)));
   return { missing, inStream };
 }
 

@@ -39,8 +39,6 @@ export async function startAnalyzer(env: Record<string, string>, name = 'analyze
   return Object.assign(service, { url });
 }
 
-/** Stream ids in numeric order (ms, then seq). */
-export const compareIds = compareStreamIds;
 
 /** A deterministic stream of realistic metrics with occasional spikes and flat stretches. */
 export function makeEvents(count: number, seed = 1): Metric[] {
@@ -91,7 +89,7 @@ export async function ingest(apiUrl: string, events: readonly Metric[], batchSiz
 
 /** What a single process replaying the accepted events in stream order computes. */
 export function reference(accepted: readonly Accepted[], config: StatsConfig) {
-  const ordered = [...accepted].sort((a, b) => compareIds(a.id, b.id));
+  const ordered = [...accepted].sort((a, b) => compareStreamIds(a.id, b.id));
   const stats = referenceStats(ordered.map((a) => a.metric), config);
   const anomalousIds = ordered.filter((_, i) => stats[i]!.isAnomaly).map((a) => a.id);
   return { ordered, stats, last: stats[stats.length - 1]!, lastEvent: ordered[ordered.length - 1]!, anomalousIds };

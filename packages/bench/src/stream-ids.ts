@@ -16,7 +16,3 @@ export function parseId(id: string): StreamId {
 export function compareParsed(a: StreamId, b: StreamId): number {
   return a.ms !== b.ms ? a.ms - b.ms : a.seq - b.seq;
 }
-
-export function compareIds(a: string, b: string): number {
-  return compareParsed(parseId(a), parseId(b));
-}

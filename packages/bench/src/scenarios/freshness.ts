@@ -4,6 +4,7 @@
 // afterwards (freshness/latency.ts). The same harness runs against the null server (ids assigned
 // and reflected at once), interleaved run by run, to show the harness's own floor.
 import { fileURLToPath } from 'node:url';
+import { compareStreamIds } from '@pipeline/redis';
 import { startAnalyzer, startApi, startReferenceServer, type HttpService } from '../environment.js';
 import { forkChild } from '../child-ipc.js';
 import { freshnessLatencies } from '../freshness/latency.js';
@@ -11,7 +12,6 @@ import type { PollerReport, SenderReport } from '../freshness/messages.js';
 import { fmt } from '../progress.js';
 import { cpuMsPer10k, ProcessSampler } from '../proc-sampler.js';
 import { latencyPercentiles, rotate, summarize, type Summary } from '../stats.js';
-import { compareIds } from '../stream-ids.js';
 import { own, type BenchContext } from './context.js';
 
 const SENDER = fileURLToPath(new URL('../freshness/sender-process.js', import.meta.url));
@@ -115,7 +115,7 @@ async function freshnessOnce(
     stopSender = ctx.resources.add('freshness sender', () => sender.stop(0));
     const label = `freshness run ${run + 1}/${options.freshnessRuns} ${target.padEnd(4)} @ ${fmt(options.freshnessRate)}/s`;
     const sent = await progress.during(label, durationMs / 1000, sender.next(isSender, durationMs + 60_000), (s) => `sent ${fmt(s.sent)}, 202 ${fmt(s.ids.length)}, achieved ${fmt(s.achievedRate)}/s`);
-    const lastId = sent.ids.reduce<string | null>((max, id) => (max === null || compareIds(id, max) > 0 ? id : max), null);
+    const lastId = sent.ids.reduce<string | null>((max, id) => (max === null || compareStreamIds(id, max) > 0 ? id : max), null);
     if (lastId !== null) await waitReflected(server.url, lastId);
     const usage = sampler.stop();
     poller.send('stop');
@@ -162,7 +162,7 @@ async function waitReflected(url: string, lastId: string): Promise<void> {
   while (Date.now() < deadline) {
     try {
       const stats = (await (await fetch(`${url}/stats`)).json()) as { last_id: string | null };
-      if (stats.last_id !== null && compareIds(stats.last_id, lastId) >= 0) break;
+      if (stats.last_id !== null && compareStreamIds(stats.last_id, lastId) >= 0) break;
     } catch {
       // not yet
     }
