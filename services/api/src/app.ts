@@ -114,7 +114,7 @@ function parseLimit(req: Request): number {
 
 function httpMetrics(metrics: ApiMetrics): RequestHandler {
   return (req, res, next) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     res.once('finish', () => {
       // The matched route pattern, never the raw URL: label values stay few.
       const route = (req.route?.path as string | undefined) ?? 'unmatched';

@@ -31,8 +31,9 @@ export class EventStore {
   }
 
   /** XADD one metric; resolves with its stream id once Redis has it. */
-  async append(metric: Metric): Promise<string> {
-    return (await this.redis.xadd(this.keys.events, '*', ...encodeEntry(metric)))!;
+  append(metric: Metric): Promise<string> {
+    // Not null: XADD answers null only with NOMKSTREAM. No async wrapper on the hot path.
+    return this.redis.xadd(this.keys.events, '*', ...encodeEntry(metric)) as Promise<string>;
   }
 
   /** XADDs many in one script call: all are in the stream, in order, or none. */
