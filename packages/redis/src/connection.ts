@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { coalesceWrites } from './write-coalescing.js';
 
 /** The part of a logger the connection needs (pino's Logger fits). */
 interface ConnectionLog {
@@ -27,8 +28,11 @@ export interface RedisConnectionOptions {
   readonly commandTimeoutMs?: number;
   /** false: commands fail at once while disconnected instead of waiting in a queue. */
   readonly offlineQueue?: boolean;
-  /** Let concurrent callers share round trips (not for a connection that blocks). */
-  readonly autoPipelining?: boolean;
+  /**
+   * Send the commands of one event-loop turn in one socket write, so concurrent callers share
+   * round trips (see write-coalescing.ts; not for a connection that blocks).
+   */
+  readonly coalesceWrites?: boolean;
 }
 
 const ERROR_LOG_INTERVAL_MS = 5000;
@@ -67,13 +71,13 @@ export function createRedis(endpoint: RedisEndpoint, options: RedisConnectionOpt
     // granted it; CLIENT SETNAME already tells the connections apart.
     disableClientInfo: true,
     enableOfflineQueue: options.offlineQueue ?? true,
-    enableAutoPipelining: options.autoPipelining ?? false,
     maxRetriesPerRequest: options.offlineQueue === false ? 0 : null,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
     connectTimeout: 5000,
     ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
   };
   const redis = new Redis(target.url, redisOptions);
+  if (options.coalesceWrites) coalesceWrites(redis);
   let lastErrorLog = 0;
   let wasReady = false;
   redis.on('ready', () => {

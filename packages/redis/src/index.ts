@@ -1,5 +1,6 @@
 export { ANALYZER_GROUP, DEFAULT_SERIES, seriesKeys, type SeriesKeys } from './keys.js';
 export { closeRedis, createRedis, endpointTarget, waitUntilReady, type RedisConnectionOptions, type RedisEndpoint } from './connection.js';
+export { coalesceWrites } from './write-coalescing.js';
 export { compareStreamIds, correctedLag, ensureGroup, readBacklog, readGroupInfo, readStreamEnd, type GroupInfo, type StreamEnd } from './consumer-group.js';
 export {
   COUNTER_FIELDS,

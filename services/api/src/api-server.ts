@@ -29,7 +29,7 @@ export function createApiServer(config: ApiConfig, log: Logger): ApiServer {
     log: log.child({ module: 'redis' }),
     commandTimeoutMs: config.redisCommandTimeoutMs,
     offlineQueue: false,
-    autoPipelining: true,
+    coalesceWrites: true,
   });
   const store = new EventStore(redis, seriesKeys(config.keyPrefix), config.windowSize);
   const backlog = new BacklogMonitor(store, config.maxBacklog, config.backlogCheckMs, log);
