@@ -66,11 +66,12 @@ describe('pnpm bench --quick (the harness, no thresholds)', function () {
     const s = results.scenarios;
     expect(Object.keys(s)).to.have.members(['ingest-single', 'ingest-batch', 'drain', 'freshness']);
 
-    for (const server of ['api', 'ceiling', 'express']) {
+    for (const server of ['api', 'ceiling', 'coalesced', 'express']) {
       positive(s['ingest-single'].servers[server].okPerSecond.median, `ingest-single ${server} req/s`);
       positive(s['ingest-single'].servers[server].latencyP99Ms.median, `ingest-single ${server} p99`);
     }
     positive(s['ingest-single'].ratios.apiToCeiling.summary.median, 'api ÷ ceiling');
+    positive(s['ingest-single'].ratios.apiToCoalesced.summary.median, 'api ÷ coalesced ceiling');
     positive(s['ingest-single'].ratios.apiToExpress.summary.median, 'api ÷ express');
 
     positive(s['ingest-batch'].eventsPerSecond.median, 'batch events/s');

@@ -15,6 +15,7 @@ export function footprint(s: ScenarioResults): Footprint {
     apiRss.push(...single.servers.api.runs.map((r) => r.maxRssBytes));
     add('api, single-metric ingest', single.servers.api.runs.map((r) => r.cpuMsPer10k));
     add('ceiling server, single-metric ingest', single.servers.ceiling.runs.map((r) => r.cpuMsPer10k));
+    add('ceiling server with coalesced writes, single-metric ingest', single.servers.coalesced.runs.map((r) => r.cpuMsPer10k));
     add('redis, single-metric ingest (api)', single.servers.api.runs.map((r) => r.redisCpuMsPer10k));
   }
   const batch = s['ingest-batch'];

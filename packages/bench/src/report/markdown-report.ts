@@ -1,8 +1,16 @@
 // bench/results/<name>.md: the targets table first, then each scenario's runs, the footprint and
 // how each number was measured.
+import { SERVERS } from '../scenarios/ingest-single.js';
 import { summarize } from '../stats.js';
 import { mb, num, spread, targetText, valueText } from './format.js';
 import type { BenchResults } from './results.js';
+
+const SERVER_LABELS = {
+  api: 'api',
+  ceiling: 'ceiling: node:http + XADD, auto-pipelined',
+  coalesced: 'ceiling, writes coalesced as the api does',
+  express: 'bare Express 5, no work',
+} as const;
 
 export function markdownReport(r: BenchResults, chartFile: string): string {
   const { meta, scenarios: s } = r;
@@ -50,10 +58,10 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
     line();
     table(
       ['server', 'req/s (median)', 'min – max', 'p99 ms (median)', 'CPU ms / 10k events', 'peak RSS MB'],
-      (['api', 'ceiling', 'express'] as const).map((name) => {
+      SERVERS.map((name) => {
         const runs = single.servers[name].runs;
         return [
-          name === 'api' ? 'api' : name === 'ceiling' ? 'ceiling: node:http + XADD' : 'bare Express 5, no work',
+          SERVER_LABELS[name],
           num(single.servers[name].okPerSecond.median),
           spread(single.servers[name].okPerSecond),
           num(single.servers[name].latencyP99Ms.median),
@@ -63,8 +71,13 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
       }),
     );
     table(
-      ['run', 'api ÷ ceiling', 'api ÷ express'],
-      single.ratios.apiToCeiling.perRun.map((ratio, i) => [String(i + 1), `${num(ratio)}×`, `${num(single.ratios.apiToExpress.perRun[i]!)}×`]),
+      ['run', 'api ÷ ceiling', 'api ÷ ceiling, coalesced writes', 'api ÷ express'],
+      single.ratios.apiToCeiling.perRun.map((ratio, i) => [
+        String(i + 1),
+        `${num(ratio)}×`,
+        `${num(single.ratios.apiToCoalesced.perRun[i]!)}×`,
+        `${num(single.ratios.apiToExpress.perRun[i]!)}×`,
+      ]),
     );
   }
 

@@ -40,6 +40,7 @@ export function svgChart(r: BenchResults): string {
       rows: [
         { label: 'api', value: single.servers.api.okPerSecond, ours: true },
         { label: 'ceiling (node:http + XADD)', value: single.servers.ceiling.okPerSecond, ours: false },
+        { label: 'ceiling, coalesced writes', value: single.servers.coalesced.okPerSecond, ours: false },
         { label: 'bare Express 5, no work', value: single.servers.express.okPerSecond, ours: false },
       ],
       target: { value: 0.9 * single.servers.ceiling.okPerSecond.median, label: '0.9 × ceiling' },
@@ -50,6 +51,7 @@ export function svgChart(r: BenchResults): string {
       rows: [
         { label: 'api', value: single.servers.api.latencyP99Ms, ours: true },
         { label: 'ceiling (node:http + XADD)', value: single.servers.ceiling.latencyP99Ms, ours: false },
+        { label: 'ceiling, coalesced writes', value: single.servers.coalesced.latencyP99Ms, ours: false },
         { label: 'bare Express 5, no work', value: single.servers.express.latencyP99Ms, ours: false },
       ],
     });

@@ -1,6 +1,7 @@
 // Scenario 1: single-metric POST /ingest under the same closed-loop load, run by run interleaved:
-// the api, the ceiling (bare node:http + XADD) and a bare Express 5 app. The ratios are taken
-// within each run (adjacent measurements), then summarized.
+// the api, the ceiling (bare node:http + XADD, auto-pipelined: the issue's reference), the same
+// ceiling with the api's write coalescing, and a bare Express 5 app. The ratios are taken within
+// each run (adjacent measurements), then summarized.
 import { seriesKeys } from '@pipeline/redis';
 import { startApi, startReferenceServer, type HttpService } from '../environment.js';
 import { fmt } from '../progress.js';
@@ -8,7 +9,7 @@ import { cpuMsPer10k, ProcessSampler } from '../proc-sampler.js';
 import { rotate, summarize, type Summary } from '../stats.js';
 import { own, type BenchContext, type ClosedLoopRun } from './context.js';
 
-export const SERVERS = ['api', 'ceiling', 'express'] as const;
+export const SERVERS = ['api', 'ceiling', 'coalesced', 'express'] as const;
 export type SingleServer = (typeof SERVERS)[number];
 
 export interface IngestSingleResult {
@@ -19,16 +20,18 @@ export interface IngestSingleResult {
   readonly servers: Record<SingleServer, { runs: ClosedLoopRun[]; okPerSecond: Summary; latencyP99Ms: Summary }>;
   readonly ratios: {
     readonly apiToCeiling: { perRun: number[]; summary: Summary };
+    /** The api's own cost: the ceiling writing to Redis the way the api does. */
+    readonly apiToCoalesced: { perRun: number[]; summary: Summary };
     readonly apiToExpress: { perRun: number[]; summary: Summary };
   };
 }
 
 const BODY = JSON.stringify({ timestamp: 1764000000, cpu: 55.5, rps: 1800 });
-const PREFIX = { api: 'bench-single-api', ceiling: 'bench-single-ceiling' } as const;
+const PREFIX = { api: 'bench-single-api', ceiling: 'bench-single-ceiling', coalesced: 'bench-single-coalesced' } as const;
 
 export async function ingestSingle(ctx: BenchContext): Promise<IngestSingleResult> {
   const { options, progress, client, redis } = ctx;
-  progress.say('ingest-single: starting the api, the ceiling server and the bare Express server');
+  progress.say('ingest-single: starting the api, the ceiling servers and the bare Express server');
   const services = {} as Record<SingleServer, HttpService>;
   const stops: (() => Promise<void>)[] = [];
   try {
@@ -36,10 +39,12 @@ export async function ingestSingle(ctx: BenchContext): Promise<IngestSingleResul
     stops.push(own(ctx, services.api));
     services.ceiling = await startReferenceServer('ceiling', { REDIS_URL: redis.url, KEY_PREFIX: PREFIX.ceiling });
     stops.push(own(ctx, services.ceiling));
+    services.coalesced = await startReferenceServer('ceiling', { REDIS_URL: redis.url, KEY_PREFIX: PREFIX.coalesced, REDIS_WRITES: 'coalesced' });
+    stops.push(own(ctx, services.coalesced));
     services.express = await startReferenceServer('express');
     stops.push(own(ctx, services.express));
 
-    const runs: Record<SingleServer, ClosedLoopRun[]> = { api: [], ceiling: [], express: [] };
+    const runs: Record<SingleServer, ClosedLoopRun[]> = { api: [], ceiling: [], coalesced: [], express: [] };
     let tool = '';
     for (let run = 0; run < options.runs; run++) {
       for (const name of rotate(SERVERS, run)) {
@@ -49,7 +54,7 @@ export async function ingestSingle(ctx: BenchContext): Promise<IngestSingleResul
         if (options.warmupSeconds > 0) await ctx.load({ ...load, durationSeconds: options.warmupSeconds });
         const sampler = new ProcessSampler({ server: service.pid, redis: redis.pid }).start();
         const result = await progress.during(
-          `ingest-single run ${run + 1}/${options.runs} ${name.padEnd(7)}`,
+          `ingest-single run ${run + 1}/${options.runs} ${name.padEnd(9)}`,
           options.durationSeconds,
           ctx.load({ ...load, durationSeconds: options.durationSeconds }),
           (r) => `${fmt(r.okPerSecond)} req/s  p99 ${fmt(r.latencyP99Ms, 1)} ms${r.failed ? `  failed ${r.failed}` : ''}`,
@@ -71,8 +76,12 @@ export async function ingestSingle(ctx: BenchContext): Promise<IngestSingleResul
     await trimStreams(ctx);
     const ratio = (a: SingleServer, b: SingleServer) => runs[a].map((r, i) => r.okPerSecond / runs[b][i]!.okPerSecond);
     const apiToCeiling = ratio('api', 'ceiling');
+    const apiToCoalesced = ratio('api', 'coalesced');
     const apiToExpress = ratio('api', 'express');
-    progress.say(`ingest-single: api/ceiling ${fmt(summarize(apiToCeiling).median, 2)}×, api/express ${fmt(summarize(apiToExpress).median, 2)}× (medians of per-run ratios)`);
+    const median = (ratios: number[]) => `${fmt(summarize(ratios).median, 2)}×`;
+    progress.say(
+      `ingest-single: api/ceiling ${median(apiToCeiling)}, api/coalesced ceiling ${median(apiToCoalesced)}, api/express ${median(apiToExpress)} (medians of per-run ratios)`,
+    );
     const servers = Object.fromEntries(
       SERVERS.map((name) => [
         name,
@@ -87,6 +96,7 @@ export async function ingestSingle(ctx: BenchContext): Promise<IngestSingleResul
       servers,
       ratios: {
         apiToCeiling: { perRun: apiToCeiling, summary: summarize(apiToCeiling) },
+        apiToCoalesced: { perRun: apiToCoalesced, summary: summarize(apiToCoalesced) },
         apiToExpress: { perRun: apiToExpress, summary: summarize(apiToExpress) },
       },
     };
