@@ -30,7 +30,7 @@ export interface RedisConnectionOptions {
   readonly offlineQueue?: boolean;
   /**
    * Send the commands of one event-loop turn in one socket write, so concurrent callers share
-   * round trips (see write-coalescing.ts; not for a connection that blocks).
+   * round trips (see write-coalescing.ts).
    */
   readonly coalesceWrites?: boolean;
 }
