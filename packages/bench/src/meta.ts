@@ -16,9 +16,23 @@ function git(args: string[]): string | null {
   }
 }
 
-export async function collectMeta(options: BenchOptions, client: Redis, startedAt: Date, loadBefore: number): Promise<BenchMeta> {
+/** The commit being measured, and whether the working tree differed from it (the reports left out). */
+export interface SourceState {
+  readonly gitCommit: string | null;
+  readonly gitDirty: boolean | null;
+}
+
+/**
+ * Read when the benchmark starts, right after the build: the code measured is what was there
+ * then. The reports under bench/results do not count as changes: a run rewrites them.
+ */
+export function sourceState(): SourceState {
+  const status = git(['status', '--porcelain', '--', '.', ':(exclude)bench/results']);
+  return { gitCommit: git(['rev-parse', 'HEAD']), gitDirty: status === null ? null : status.length > 0 };
+}
+
+export async function collectMeta(options: BenchOptions, client: Redis, startedAt: Date, loadBefore: number, source: SourceState): Promise<BenchMeta> {
   const info = await client.info('server');
-  const status = git(['status', '--porcelain']);
   return {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -29,8 +43,7 @@ export async function collectMeta(options: BenchOptions, client: Redis, startedA
     memoryGiB: totalmem() / 1024 ** 3,
     loadAverage: { before: loadBefore, after: loadavg()[0]! },
     redisVersion: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
-    gitCommit: git(['rev-parse', 'HEAD']),
-    gitDirty: status === null ? null : status.length > 0,
+    ...source,
     options,
   };
 }

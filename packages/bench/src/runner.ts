@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { assertBuilt, startBenchRedis } from './environment.js';
 import { autocannonLoad } from './load/autocannon-load.js';
 import { heyAvailable, heyLoad } from './load/hey-load.js';
-import { collectMeta } from './meta.js';
+import { collectMeta, sourceState } from './meta.js';
 import type { BenchOptions, ScenarioName } from './options.js';
 import { Progress } from './progress.js';
 import { footprint } from './report/footprint.js';
@@ -30,6 +30,7 @@ export async function runBench(options: BenchOptions, progress = new Progress())
   if (options.loader === 'hey' && !heyAvailable()) throw new Error('--loader hey: /usr/bin/hey is not installed');
   const startedAt = new Date();
   const loadBefore = loadavg()[0]!;
+  const source = sourceState();
   const resources = new Resources();
   const onSignal = (signal: NodeJS.Signals) => {
     progress.say(`${signal}: stopping everything the benchmark started`);
@@ -55,7 +56,7 @@ export async function runBench(options: BenchOptions, progress = new Progress())
     for (const name of options.only) {
       (scenarios as Record<string, unknown>)[name] = await RUNNERS[name](ctx);
     }
-    const meta = await collectMeta(options, client, startedAt, loadBefore);
+    const meta = await collectMeta(options, client, startedAt, loadBefore, source);
     const fp = footprint(scenarios);
     return { meta, scenarios, footprint: fp, targets: evaluateTargets(scenarios, fp) };
   } finally {
