@@ -79,7 +79,11 @@ describe('pnpm bench --quick (the harness, no thresholds)', function () {
     positive(s.drain.oneAnalyzer.median, 'drain, 1 analyzer');
     positive(s.drain.twoAnalyzers.median, 'drain, 2 analyzers');
     positive(s.drain.twoToOne.summary.median, 'drain 2 ÷ 1');
-    for (const r of s.drain.runs) positive(r.exactness.count, `drain run ${r.run} count`);
+    for (const r of s.drain.runs) {
+      positive(r.exactness.count, `drain run ${r.run} count`);
+      // Null only when one commit carried the drain past halfway and to the end.
+      if (r.secondHalfEventsPerSecond !== null) positive(r.secondHalfEventsPerSecond, `drain run ${r.run} second half`);
+    }
 
     for (const target of ['api', 'null']) {
       const runs = s.freshness.runs.filter((r: { target: string }) => r.target === target);

@@ -1,5 +1,5 @@
-// Watches the stats hash's `count` field during a drain: when the first commit showed (count > 0)
-// and when it reached the target. Polls HGET every POLL_MS on the benchmark's own connection.
+// Watches the stats hash's `count` field during a drain: when the first commit showed (count > 0),
+// when the count passed halfway from there to the target, and when it reached the target. Polls HGET every POLL_MS on the benchmark's own connection.
 import type { Redis } from 'ioredis';
 import { sharedNow } from '../clock.js';
 
@@ -9,6 +9,9 @@ export interface DrainTiming {
   /** sharedNow() of the first poll that saw count > 0, and the count it saw. */
   readonly firstAt: number;
   readonly firstCount: number;
+  /** sharedNow() of the first poll that saw count ≥ halfway from firstCount to the target, and that count. */
+  readonly halfAt: number;
+  readonly halfCount: number;
   /** sharedNow() of the first poll that saw count ≥ target. */
   readonly doneAt: number;
 }
@@ -23,12 +26,14 @@ export class CountWatcher {
     this.done = (async () => {
       const deadline = sharedNow() + timeoutMs;
       let first: { at: number; count: number } | undefined;
+      let half: { at: number; count: number } | undefined;
       for (;;) {
         const count = Number((await client.hget(statsKey, 'count')) ?? 0);
         const at = sharedNow();
         this.latest = count;
         if (count > 0 && !first) first = { at, count };
-        if (first && count >= target) return { firstAt: first.at, firstCount: first.count, doneAt: at };
+        if (first && !half && count >= first.count + (target - first.count) / 2) half = { at, count };
+        if (first && half && count >= target) return { firstAt: first.at, firstCount: first.count, halfAt: half.at, halfCount: half.count, doneAt: at };
         if (this.cancelled) throw new Error('drain: watch cancelled');
         if (at > deadline) throw new Error(`drain: count reached only ${count} of ${target} within ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));

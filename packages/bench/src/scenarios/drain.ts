@@ -21,6 +21,11 @@ export interface DrainRun {
   readonly eventsPerSecond: number;
   /** Seconds from the first commit to count = N. */
   readonly seconds: number;
+  /**
+   * The rate over the second half of the drain (from the poll that saw count past halfway to
+   * count = N), which holds less of a fresh process's warm-up. Null when one commit held that half.
+   */
+  readonly secondHalfEventsPerSecond: number | null;
   /** True when the first commit seen already held every event (too small a drain to time from it). */
   readonly coarse: boolean;
   readonly exact: boolean;
@@ -39,6 +44,8 @@ export interface DrainResult {
   readonly windowSize: number;
   readonly runs: DrainRun[];
   readonly oneAnalyzer: Summary;
+  /** One analyzer's rate over the second half of each drain (see DrainRun). */
+  readonly oneAnalyzerSecondHalf: Summary;
   readonly twoAnalyzers: Summary;
   /** Per run: two analyzers' rate over one's. */
   readonly twoToOne: { perRun: number[]; summary: Summary };
@@ -75,6 +82,7 @@ export async function drain(ctx: BenchContext): Promise<DrainResult> {
     windowSize: WINDOW_SIZE,
     runs,
     oneAnalyzer: summarize(rates(1)),
+    oneAnalyzerSecondHalf: summarize(runs.flatMap((r) => (r.analyzers === 1 && r.secondHalfEventsPerSecond !== null ? [r.secondHalfEventsPerSecond] : []))),
     twoAnalyzers: summarize(rates(2)),
     twoToOne: { perRun, summary: summarize(perRun) },
     allExact: runs.every((r) => r.exact),
@@ -119,6 +127,7 @@ async function drainOnce(ctx: BenchContext, run: number, analyzers: number, fill
     const coarse = timing.firstCount >= n;
     const seconds = coarse ? (timing.doneAt - spawnedAt) / 1000 : (timing.doneAt - timing.firstAt) / 1000;
     const eventsPerSecond = (coarse ? n : n - timing.firstCount) / seconds;
+    const secondHalfEventsPerSecond = timing.doneAt > timing.halfAt ? (n - timing.halfCount) / ((timing.doneAt - timing.halfAt) / 1000) : null;
 
     const stats = await client.hgetall(keys.stats);
     const relError = (actual: string | undefined, expected: number) => Math.abs(Number(actual) - expected) / Math.max(Math.abs(expected), 1e-300);
@@ -145,6 +154,7 @@ async function drainOnce(ctx: BenchContext, run: number, analyzers: number, fill
       events: n,
       eventsPerSecond,
       seconds,
+      secondHalfEventsPerSecond,
       coarse,
       exact,
       exactness,
