@@ -293,7 +293,7 @@ describe('Redis ACL users for the api, the analyzer and KEDA', function () {
         expect(other.kind === 'response' && other.status, JSON.stringify(other)).to.equal(422);
       }
       expect(await admin.exists(keys.idempotency('acl-e2e-0'), keys.idempotency('acl-e2e-1'))).to.equal(2);
-      // A consumer that read 50 entries and died: the analyzer must claim them (XAUTOCLAIM).
+      // A consumer that read 50 entries and died: the analyzer must claim them (XCLAIM).
       const taken = (await admin.xreadgroup('GROUP', 'analyzer', 'dead-consumer', 'COUNT', 50, 'STREAMS', keys.events, '>')) as [string, unknown[]][];
       expect(taken[0]![1]).to.have.length(50);
 

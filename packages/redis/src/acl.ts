@@ -34,7 +34,7 @@ export const SERVICE_COMMANDS: Readonly<Record<PipelineService, readonly string[
   analyzer: [
     ...CONNECTION_COMMANDS,
     // stream-store.ts: reading, claiming, trimming; consumer-group.ts.
-    'xreadgroup', 'xrange', 'xrevrange', 'xpending', 'xautoclaim', 'xtrim', 'xlen', 'xinfo|groups', 'xgroup|create',
+    'xreadgroup', 'xrange', 'xrevrange', 'xpending', 'xclaim', 'xtrim', 'xlen', 'xinfo|groups', 'xgroup|create',
     // The commit script: ioredis sends EVALSHA, and EVAL when Redis has not cached it yet.
     'evalsha', 'eval',
     // What commit-batch-4.lua calls: a script's commands are checked against the user as well.

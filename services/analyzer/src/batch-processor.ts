@@ -21,7 +21,7 @@ export class BatchProcessor {
   }
 
   /**
-   * Plans and commits entries taken over from other consumers (XAUTOCLAIM), in id order. They
+   * Plans and commits entries taken over from other consumers (XCLAIM), in id order. They
    * are usually not contiguous: entries between their ids were committed by others, so the
    * whole range from the first to the last is read and serves as context, with the window before
    * it (DESIGN.md invariant 3). New batches go through decode, plan and commitBatch instead.

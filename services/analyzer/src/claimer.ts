@@ -2,7 +2,7 @@ import type { Logger } from '@pipeline/logger';
 import type { BatchProcessor } from './batch-processor.js';
 import { deadEntry } from './commit-plan.js';
 import type { AnalyzerMetrics } from './metrics.js';
-import type { StreamStore } from './stream-store.js';
+import type { PendingEntry, StreamStore } from './stream-store.js';
 
 export interface ClaimPolicy {
   readonly claimIdleMs: number;
@@ -13,7 +13,9 @@ export interface ClaimPolicy {
 /**
  * Recovers entries that consumers left pending (they crashed, or stalled): dead-letters those
  * delivered more than MAX_DELIVERIES times (they stay in the stream as context but are not
- * counted), then claims the rest with XAUTOCLAIM and processes them as a claimed batch.
+ * counted), claims the rest with XCLAIM and processes them as a claimed batch. One XPENDING
+ * answer decides both: with a separate check and XAUTOCLAIM, an entry over the limit that became
+ * idle between the two was claimed and counted.
  */
 export class Claimer {
   private readonly log: Logger;
@@ -30,8 +32,12 @@ export class Claimer {
 
   /** One pass; returns how many entries it took over. */
   async run(): Promise<number> {
-    await this.deadLetterRedelivered();
-    const claimed = await this.store.claimIdle(this.policy.claimIdleMs, this.policy.batchSize);
+    const pending = await this.store.pendingIdle(this.policy.claimIdleMs, this.policy.batchSize);
+    const poison = pending.filter((p) => p.deliveries > this.policy.maxDeliveries);
+    if (poison.length > 0) await this.deadLetter(poison);
+    const idle = pending.filter((p) => p.deliveries <= this.policy.maxDeliveries).map((p) => p.id);
+    if (idle.length === 0) return 0;
+    const claimed = await this.store.claim(idle, this.policy.claimIdleMs);
     if (claimed.length === 0) return 0;
     this.metrics.claimed.inc(claimed.length);
     this.log.info({ entries: claimed.length, first: claimed[0]![0] }, 'claimed idle entries');
@@ -39,10 +45,7 @@ export class Claimer {
     return claimed.length;
   }
 
-  private async deadLetterRedelivered(): Promise<void> {
-    const pending = await this.store.pendingIdle(this.policy.claimIdleMs, this.policy.batchSize);
-    const poison = pending.filter((p) => p.deliveries > this.policy.maxDeliveries);
-    if (poison.length === 0) return;
+  private async deadLetter(poison: readonly PendingEntry[]): Promise<void> {
     const deliveries = new Map(poison.map((p) => [p.id, p.deliveries]));
     const entries = await this.store.readEntries(poison.map((p) => p.id));
     const dead = entries.map(([id, fields]) =>

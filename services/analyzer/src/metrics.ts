@@ -44,7 +44,7 @@ export function createAnalyzerMetrics() {
     }),
     claimed: new Counter({
       name: 'analyzer_claimed_entries_total',
-      help: 'Entries taken over from idle consumers (XAUTOCLAIM)',
+      help: 'Entries taken over from idle consumers (XCLAIM)',
       registers,
     }),
     deadLettered: new Counter({

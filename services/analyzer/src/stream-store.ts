@@ -127,12 +127,14 @@ export class StreamStore {
     return summary[0] > 0 ? summary[1] : null;
   }
 
-  /** Takes over entries other consumers left idle (XAUTOCLAIM), in id order. */
-  async claimIdle(minIdleMs: number, count: number): Promise<TextEntry[]> {
-    const reply = (await this.commands.xautoclaim(
-      this.keys.events, ANALYZER_GROUP, this.consumer, minIdleMs, '0-0', 'COUNT', count,
-    )) as [string, (TextEntry | null)[], string[]?];
-    return reply[1].filter((e): e is TextEntry => e !== null);
+  /**
+   * Takes over the given pending entries that are still idle for at least `minIdleMs` (XCLAIM;
+   * one another consumer took or acknowledged meanwhile is left out, and so is one deleted from
+   * the stream, which Redis drops from the pending list). In the order given.
+   */
+  async claim(ids: readonly string[], minIdleMs: number): Promise<TextEntry[]> {
+    const reply = (await this.commands.xclaim(this.keys.events, ANALYZER_GROUP, this.consumer, minIdleMs, ...ids)) as (TextEntry | null)[];
+    return reply.filter((e): e is TextEntry => e !== null);
   }
 
   /** Trims entries older than `minId` (approximately: never more). Returns how many went. */
