@@ -1,5 +1,6 @@
 // Starts what a benchmark measures: its own redis-server, the built api and analyzers, the
 // reference servers; all bound to 127.0.0.1 on free ports, and stopped by the runner.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort, serviceNodeFlags, startRedisServer, startService, type RedisServerProcess, type ServiceProcess } from '@pipeline/testkit';
@@ -17,6 +18,26 @@ export const REFERENCE_SERVERS = {
   null: fromHere('./reference-servers/null-server.js'),
 } as const;
 export type ReferenceServer = keyof typeof REFERENCE_SERVERS;
+
+/** The Node binary the services run with (null: this process's own); see useServiceNode. */
+let serviceNode: string | null = null;
+
+/**
+ * Runs every service started from now on (api, analyzers, reference servers) with `node` (null:
+ * this process's own binary) and returns its version, e.g. `v24.21.0`; throws a readable error if
+ * it does not run.
+ */
+export function useServiceNode(node: string | null): string {
+  const binary = node ?? process.execPath;
+  let version: string;
+  try {
+    version = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+  } catch (err) {
+    throw new Error(`--node ${binary}: it does not run (${(err as Error).message.split('\n')[0]})`);
+  }
+  serviceNode = node;
+  return version;
+}
 
 /** The window size the benchmark runs the services with (and checks the drain against). */
 export const WINDOW_SIZE = 50;
@@ -43,6 +64,7 @@ export async function startApi(redisUrl: string, keyPrefix: string, env: Record<
   const service = await startService({
     script: API_MAIN,
     nodeFlags: API_NODE_FLAGS,
+    node: serviceNode ?? undefined,
     name: 'api',
     env: {
       REDIS_URL: redisUrl,
@@ -65,6 +87,7 @@ export async function startAnalyzer(redisUrl: string, keyPrefix: string, name: s
   const service = await startService({
     script: ANALYZER_MAIN,
     nodeFlags: ANALYZER_NODE_FLAGS,
+    node: serviceNode ?? undefined,
     name,
     env: {
       REDIS_URL: redisUrl,
@@ -85,6 +108,7 @@ export async function startReferenceServer(kind: ReferenceServer, env: Record<st
   const url = `http://127.0.0.1:${port}`;
   const service = await startService({
     script: REFERENCE_SERVERS[kind],
+    node: serviceNode ?? undefined,
     name: kind,
     env: { ...env, PORT: String(port) },
     readyUrl: `${url}/health`,

@@ -31,13 +31,14 @@ export function sourceState(): SourceState {
   return { gitCommit: git(['rev-parse', 'HEAD']), gitDirty: status === null ? null : status.length > 0 };
 }
 
-export async function collectMeta(options: BenchOptions, client: Redis, startedAt: Date, loadBefore: number, source: SourceState): Promise<BenchMeta> {
+export async function collectMeta(options: BenchOptions, client: Redis, startedAt: Date, loadBefore: number, source: SourceState, servicesNode: string): Promise<BenchMeta> {
   const info = await client.info('server');
   return {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     mode: options.quick ? 'quick' : 'full',
     node: process.versions.node,
+    servicesNode: servicesNode.replace(/^v/, ''),
     platform: `${process.platform} ${process.arch}`,
     cpus: { count: cpus().length, model: cpus()[0]?.model.trim() ?? 'unknown' },
     memoryGiB: totalmem() / 1024 ** 3,

@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly freshnessSeconds: number;
   readonly freshnessWarmupSeconds: number;
   readonly loader: 'autocannon' | 'hey';
+  /** The Node binary that runs the api, analyzers and reference servers (null: this one). */
+  readonly node: string | null;
   readonly only: readonly ScenarioName[];
   /** Where the reports go, and their base name (latest / quick). */
   readonly outDir: string;
@@ -73,6 +75,8 @@ scenarios (${SCENARIOS.join(', ')}) and writes bench/results/latest.{json,md,svg
   --freshness-duration S     seconds of freshness load per run                (full: ${FULL.freshnessSeconds})
   --freshness-warmup S       first seconds of it left out of the latencies    (full: ${FULL.freshnessWarmupSeconds})
   --loader autocannon|hey    closed-loop load generator (hey: /usr/bin/hey)   (default autocannon)
+  --node PATH                the Node binary that runs the api, analyzers and reference servers
+                             (default: the one running pnpm bench), e.g. the images' Node
   --only a,b                 run only these scenarios
   --out DIR                  write the reports here                           (default bench/results)
 `;
@@ -133,6 +137,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     freshnessSeconds: num('freshness-duration', preset.freshnessSeconds, 0.1),
     freshnessWarmupSeconds: num('freshness-warmup', preset.freshnessWarmupSeconds, 0),
     loader,
+    node: take('node') ?? null,
     only: only as ScenarioName[],
     outDir: take('out') ?? defaultOutDir,
     baseName: quick ? 'quick' : 'latest',

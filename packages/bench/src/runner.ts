@@ -2,7 +2,7 @@
 // Everything started is stopped at the end, on an error, and on SIGINT/SIGTERM.
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
-import { assertBuilt, startBenchRedis } from './environment.js';
+import { assertBuilt, startBenchRedis, useServiceNode } from './environment.js';
 import { autocannonLoad } from './load/autocannon-load.js';
 import { heyAvailable, heyLoad } from './load/hey-load.js';
 import { collectMeta, sourceState } from './meta.js';
@@ -27,6 +27,7 @@ const RUNNERS: { [K in ScenarioName]: (ctx: BenchContext) => Promise<NonNullable
 
 export async function runBench(options: BenchOptions, progress = new Progress()): Promise<BenchResults> {
   assertBuilt();
+  const servicesNode = useServiceNode(options.node);
   if (options.loader === 'hey' && !heyAvailable()) throw new Error('--loader hey: /usr/bin/hey is not installed');
   const startedAt = new Date();
   const loadBefore = loadavg()[0]!;
@@ -56,7 +57,7 @@ export async function runBench(options: BenchOptions, progress = new Progress())
     for (const name of options.only) {
       (scenarios as Record<string, unknown>)[name] = await RUNNERS[name](ctx);
     }
-    const meta = await collectMeta(options, client, startedAt, loadBefore, source);
+    const meta = await collectMeta(options, client, startedAt, loadBefore, source, servicesNode);
     const fp = footprint(scenarios);
     return { meta, scenarios, footprint: fp, targets: evaluateTargets(scenarios, fp) };
   } finally {

@@ -3,13 +3,15 @@
 // the report, not for a verdict here.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { serviceNodeFlags } from '@pipeline/testkit';
 
 const BENCH_CLI = fileURLToPath(new URL('../dist/cli/bench.js', import.meta.url));
+const ANALYZER_FLAGS = serviceNodeFlags(fileURLToPath(new URL('../../../services/analyzer', import.meta.url))).join(' ');
 
 const TINY = [
   '--quick',
@@ -97,5 +99,25 @@ describe('pnpm bench --quick (the harness, no thresholds)', function () {
     positive(results.footprint.maxRssBytes.api, 'api RSS');
     positive(results.footprint.maxRssBytes.analyzer, 'analyzer RSS');
     expect(results.targets.length, 'targets').to.be.greaterThan(5);
+  });
+
+  it('runs the services with the Node binary --node names, and reports its version', async () => {
+    // A "Node binary" that notes each command line, then runs this process's Node.
+    const calls = join(out, 'node-calls.txt');
+    const wrapper = join(out, 'node-wrapper.sh');
+    await writeFile(wrapper, `#!/bin/sh\necho "$@" >> '${calls}'\nexec '${process.execPath}' "$@"\n`);
+    await chmod(wrapper, 0o755);
+    const { code, output } = await run([...TINY, '--only', 'drain', '--node', wrapper, '--out', join(out, 'node')]);
+    expect(code, output).to.equal(0);
+    const lines = (await readFile(calls, 'utf8')).split('\n');
+    expect(lines[0], 'asked for its version first').to.equal('--version');
+    expect(lines.filter((l) => l.endsWith('services/analyzer/dist/main.js')), 'the analyzers, flags and all').to.have.length(3).and.satisfy((ls: string[]) => ls.every((l) => l.startsWith(`${ANALYZER_FLAGS} `)));
+    const results = JSON.parse(await readFile(join(out, 'node', 'quick.json'), 'utf8'));
+    expect(results.meta.servicesNode).to.equal(process.versions.node);
+    expect(results.meta.options.node).to.equal(wrapper);
+
+    const bad = await run([...TINY, '--only', 'drain', '--node', join(out, 'no-such-node'), '--out', join(out, 'bad')]);
+    expect(bad.code).to.not.equal(0);
+    expect(bad.output).to.include('no-such-node: it does not run');
   });
 });

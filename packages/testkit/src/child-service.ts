@@ -16,6 +16,8 @@ export interface StartServiceOptions {
   readyUrl?: string;
   /** Node flags before the script (see serviceNodeFlags). */
   nodeFlags?: readonly string[];
+  /** The Node binary to run it with (default: the one running this process). */
+  node?: string;
 }
 
 /** How a child process ended. */
@@ -64,7 +66,7 @@ export async function startService(opts: StartServiceOptions): Promise<ServicePr
   }
   Object.assign(env, opts.env);
 
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), opts.script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.node ?? process.execPath, [...(opts.nodeFlags ?? []), opts.script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   const buffer = new OutputBuffer(200);
   const echo = Boolean(process.env['TEST_SERVICE_LOGS']);

@@ -12,6 +12,8 @@ export interface BenchMeta {
   readonly finishedAt: string;
   readonly mode: 'quick' | 'full';
   readonly node: string;
+  /** The Node version of the api, analyzers and reference servers (--node; else the same). */
+  readonly servicesNode: string;
   readonly platform: string;
   readonly cpus: { count: number; model: string };
   readonly memoryGiB: number;
