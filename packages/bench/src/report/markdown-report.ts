@@ -27,7 +27,7 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
   line();
   line(
     `${meta.startedAt.slice(0, 16).replace('T', ' ')} UTC · commit ${meta.gitCommit?.slice(0, 10) ?? 'unknown'}${meta.gitDirty ? ' (uncommitted changes)' : ''} · ` +
-      `Node ${meta.node}${meta.servicesNode && meta.servicesNode !== meta.node ? ` (services: Node ${meta.servicesNode})` : ''} · Redis ${meta.redisVersion} · ${meta.cpus.count} × ${meta.cpus.model} · ${num(meta.memoryGiB)} GiB`,
+      `Node ${meta.node}${meta.servicesNode !== meta.node ? ` (services: Node ${meta.servicesNode})` : ''} · Redis ${meta.redisVersion} · ${meta.cpus.count} × ${meta.cpus.model} · ${num(meta.memoryGiB)} GiB`,
   );
   line();
   if (meta.mode === 'quick') {

@@ -1,5 +1,6 @@
 // Watches the stats hash's `count` field during a drain: when the first commit showed (count > 0),
-// when the count passed halfway from there to the target, and when it reached the target. Polls HGET every POLL_MS on the benchmark's own connection.
+// when the count passed halfway from there to the target, and when it reached the target. Polls
+// HGET every POLL_MS on the benchmark's own connection.
 import type { Redis } from 'ioredis';
 import { sharedNow } from '../clock.js';
 
