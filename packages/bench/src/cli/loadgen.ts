@@ -65,6 +65,10 @@ async function main(): Promise<number> {
   out(`sent ${fmt(summary.sent)} in ${fmt(summary.elapsedMs / 1000, 1)} s: achieved ${fmt(summary.achievedRate)}/s (target ${fmt(options.rate)}/s)`);
   out(`answers: ${statuses}${summary.errors ? `, connection errors: ${fmt(summary.errors)}` : ''}${summary.skipped ? `, not sent (too many in flight): ${fmt(summary.skipped)}` : ''}`);
   out(`latency from scheduled send: p50 ${fmt(p.p50, 2)} ms, p90 ${fmt(p.p90, 2)} ms, p99 ${fmt(p.p99, 2)} ms, max ${fmt(p.max, 1)} ms`);
+  // Part of each latency is this process's own lag in sending: shown apart, so that a busy load
+  // generator (on the same cores as the pipeline, say) is not taken for a slow api.
+  const lag = latencyPercentiles(summary.sendLagMs);
+  out(`  of which this generator sent late: p50 ${fmt(lag.p50, 2)} ms, p99 ${fmt(lag.p99, 2)} ms, max ${fmt(lag.max, 1)} ms`);
 
   if (before) {
     // Wait (≤ 10 s) for the analyzers to process what was accepted, then compare.

@@ -50,6 +50,11 @@ export interface FixedRateSummary {
   readonly achievedRate: number;
   /** Latencies in ms from due time to answer, in answer order. */
   readonly latenciesMs: Float64Array;
+  /**
+   * How late each request was handed to the HTTP client, in ms after its due time, in send order:
+   * this process's own lag (a busy or paused event loop), part of every latency above.
+   */
+  readonly sendLagMs: Float64Array;
 }
 
 const TICK_MS = 1;
@@ -60,6 +65,7 @@ export async function sendAtFixedRate(opts: FixedRateOptions): Promise<FixedRate
   const maxInFlight = opts.maxInFlight ?? 20_000;
   const total = Math.floor((opts.rate * opts.durationMs) / 1000);
   const latencies = new Float64Array(total);
+  const sendLag = new Float64Array(total);
   const byStatus: Record<string, number> = {};
   let sent = 0;
   let answered = 0;
@@ -84,6 +90,7 @@ export async function sendAtFixedRate(opts: FixedRateOptions): Promise<FixedRate
 
   const send = (index: number, dueAt: number) => {
     const payload = opts.body(index);
+    sendLag[sent] = Math.max(0, sharedNow() - dueAt);
     inFlight++;
     sent++;
     const req = request(
@@ -138,5 +145,6 @@ export async function sendAtFixedRate(opts: FixedRateOptions): Promise<FixedRate
     elapsedMs,
     achievedRate: elapsedMs > 0 ? (answered / elapsedMs) * 1000 : 0,
     latenciesMs: latencies.subarray(0, answered),
+    sendLagMs: sendLag.subarray(0, sent),
   };
 }
