@@ -85,6 +85,11 @@ describe('pnpm bench --quick (the harness, no thresholds)', function () {
       positive(r.exactness.count, `drain run ${r.run} count`);
       // Null only when one commit carried the drain past halfway and to the end.
       if (r.secondHalfEventsPerSecond !== null) positive(r.secondHalfEventsPerSecond, `drain run ${r.run} second half`);
+      // The analyzer's reads and commits are what Redis spent its time on.
+      expect(Object.keys(r.redisUsPerEvent), `drain run ${r.run} redis commands`).to.include.members(['xreadgroup', 'evalsha']);
+      // A drain this short may pass between two ticks of the CPU clock: then there is no bound.
+      if (r.redisCpuMsPer10k > 0) positive(r.bounds.redisThread, `drain run ${r.run} redis-thread bound`);
+      if (r.redisCpuMsPer10k + r.cpuMsPer10k > 0) positive(r.bounds.allCores, `drain run ${r.run} all-cores bound`);
     }
 
     for (const target of ['api', 'null']) {

@@ -1,8 +1,9 @@
-// The harness's pure parts: freshness matching, percentiles, hey's output.
+// The harness's pure parts: freshness matching, percentiles, hey's output, Redis's commandstats.
 import { expect } from 'chai';
 import { freshnessLatencies } from '../src/freshness/latency.js';
 import type { PollerReport, SenderReport } from '../src/freshness/messages.js';
 import { parseHey } from '../src/load/hey-load.js';
+import { parseCommandstats, usPerEvent } from '../src/redis-commandstats.js';
 import { percentile, rotate, summarize } from '../src/stats.js';
 
 const sender = (ids: string[], acceptedAt: number[], dueAt = acceptedAt.map((t) => t - 1)): SenderReport => ({
@@ -74,4 +75,23 @@ describe('bench harness units', () => {
     expect(r.latencyP50Ms).to.be.closeTo(3, 1e-9);
     expect(r.latencyP99Ms).to.be.closeTo(50, 1e-9);
   });
+
+  it("reads Redis's per-command time and spreads it over the events, largest first", () => {
+    const info = [
+      '# Commandstats',
+      'cmdstat_xreadgroup:calls=1001,usec=1860622,usec_per_call=1858.76,rejected_calls=0,failed_calls=0',
+      'cmdstat_hget:calls=1269,usec=1967,usec_per_call=1.55,rejected_calls=0,failed_calls=0',
+      'cmdstat_evalsha:calls=999,usec=1168975,usec_per_call=1170.15,rejected_calls=0,failed_calls=0',
+      'cmdstat_client|setname:calls=2,usec=4,usec_per_call=2.00,rejected_calls=0,failed_calls=0',
+      '',
+    ].join('\r\n');
+    const usec = parseCommandstats(info);
+    expect([...usec.keys()]).to.deep.equal(['xreadgroup', 'hget', 'evalsha', 'client|setname']);
+    const perEvent = usPerEvent(usec, 1_000_000, 0.01);
+    expect(Object.entries(perEvent)).to.deep.equal([
+      ['xreadgroup', 1.860622],
+      ['evalsha', 1.168975],
+    ]);
+  });
 });
+

@@ -103,8 +103,30 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
     );
     line();
     table(
-      ['run', 'analyzers', 'events/s', 'second half events/s', 'seconds', 'exact', 'analyzer CPU ms / 10k', 'peak RSS MB', 'copy s'],
-      drain.runs.map((x) => [String(x.run + 1), String(x.analyzers), num(x.eventsPerSecond) + (x.coarse ? ' (coarse)' : ''), x.secondHalfEventsPerSecond === null ? '–' : num(x.secondHalfEventsPerSecond), num(x.seconds), x.exact ? 'yes' : '**no**', num(x.cpuMsPer10k), mb(x.maxRssBytes), num(x.copySeconds)]),
+      ['run', 'analyzers', 'events/s', 'second half events/s', 'seconds', 'exact', 'analyzer CPU ms / 10k', 'redis CPU ms / 10k', 'at most: redis thread / all cores', 'peak RSS MB', 'copy s'],
+      drain.runs.map((x) => [
+        String(x.run + 1),
+        String(x.analyzers),
+        num(x.eventsPerSecond) + (x.coarse ? ' (coarse)' : ''),
+        x.secondHalfEventsPerSecond === null ? '–' : num(x.secondHalfEventsPerSecond),
+        num(x.seconds),
+        x.exact ? 'yes' : '**no**',
+        num(x.cpuMsPer10k),
+        num(x.redisCpuMsPer10k),
+        `${x.bounds.redisThread === null ? '–' : num(x.bounds.redisThread)} / ${x.bounds.allCores === null ? '–' : num(x.bounds.allCores)}`,
+        mb(x.maxRssBytes),
+        num(x.copySeconds),
+      ]),
+    );
+    line();
+    line(
+      `"At most" turns each run's CPU per event into the rates it allows: Redis's one thread busy all the time (1 s ÷ Redis CPU per event), and every core busy with the analyzers and Redis only (cores × 1 s ÷ their summed CPU per event). ` +
+        'Redis time per drained event by command, 1 analyzer (INFO commandstats, µs; wall time inside Redis, so a preempted command counts its wait; XACK runs inside the commit script and is counted in EVALSHA too):',
+    );
+    line();
+    table(
+      ['command', ...drain.runs.filter((x) => x.analyzers === 1).map((x) => `run ${x.run + 1}`)],
+      commandRows(drain.runs.filter((x) => x.analyzers === 1).map((x) => x.redisUsPerEvent)),
     );
   }
 
@@ -137,4 +159,10 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
   line(`Load average (1 min): ${num(meta.loadAverage.before)} before, ${num(meta.loadAverage.after)} after. Options: \`${JSON.stringify(meta.options)}\`.`);
   line();
   return out.join('\n');
+}
+
+/** One row per command seen in any run (largest first in the first run), µs per event per run. */
+function commandRows(perRun: readonly Record<string, number>[]): string[][] {
+  const names = [...new Set(perRun.flatMap((r) => Object.keys(r)))];
+  return names.map((name) => [name.toUpperCase(), ...perRun.map((r) => (r[name] === undefined ? '–' : r[name]!.toFixed(2)))]);
 }

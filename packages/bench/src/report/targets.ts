@@ -28,6 +28,8 @@ export function evaluateTargets(s: ScenarioResults, fp: Footprint): TargetCheck[
     check('batch.eventsPerSecond', `batch ingest (arrays of ${batch?.batchSize ?? 1000}), api`, batch?.eventsPerSecond, 'events/s', '≥ 250000'),
     check('drain.one', `drain of ${drain ? drain.events.toLocaleString('en-US') : 'N'} entries, 1 analyzer`, drain?.oneAnalyzer, 'events/s', '≥ 250000'),
     check('drain.oneSecondHalf', 'drain, 1 analyzer, over the second half of each drain (less of the process warm-up)', drain?.oneAnalyzerSecondHalf, 'events/s', ''),
+    check('drain.oneRedisBound', "drain, 1 analyzer, the most Redis's measured CPU per event allows (its one thread busy all the time)", drain?.oneAnalyzerBounds.redisThread, 'events/s', ''),
+    check('drain.oneAllCoresBound', 'drain, 1 analyzer, the most the analyzer and Redis CPU per event allow with every core busy', drain?.oneAnalyzerBounds.allCores, 'events/s', ''),
     check('drain.twoToOne', 'drain, 2 analyzers ÷ 1', drain?.twoToOne.summary, '×', '≥ 0.8'),
     check('drain.inexact', 'drain, runs whose stats were not exact (count, last_id, avg_cpu, avg_rps)', drain ? single(drain.runs.filter((r) => !r.exact).length) : undefined, 'runs', '≤ 0'),
     check('freshness.apiP99', `freshness at ${fresh?.rate ?? 2000}/s, api: p99 202 → /stats`, fresh?.targets.api.p99Ms, 'ms', '≤ 15'),

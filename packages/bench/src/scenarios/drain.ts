@@ -6,7 +6,9 @@ import { ensureGroup, seriesKeys } from '@pipeline/redis';
 import { sharedNow } from '../clock.js';
 import { startAnalyzer, WINDOW_SIZE, type HttpService } from '../environment.js';
 import { fmt } from '../progress.js';
+import { availableParallelism } from 'node:os';
 import { cpuMsPer10k, ProcessSampler } from '../proc-sampler.js';
+import { parseCommandstats, usPerEvent } from '../redis-commandstats.js';
 import { rotate, summarize, type Summary } from '../stats.js';
 import { own, type BenchContext } from './context.js';
 import { CountWatcher } from './count-watcher.js';
@@ -33,6 +35,15 @@ export interface DrainRun {
   /** Summed over the analyzers, per 10,000 events drained while sampled. */
   readonly cpuMsPer10k: number;
   readonly redisCpuMsPer10k: number;
+  /** Redis's time per drained event by command, in µs (INFO commandstats; see usPerEvent). */
+  readonly redisUsPerEvent: Record<string, number>;
+  /**
+   * The rates the measured CPU per event allows at most: Redis's one thread busy all the time
+   * (1 s ÷ Redis CPU per event), and every core busy with the analyzers and Redis alone
+   * (cores × 1 s ÷ their CPU per event). Not measured rates: upper bounds. Null when a drain was
+   * too short for the CPU clock (10 ms ticks) to see it.
+   */
+  readonly bounds: { readonly redisThread: number | null; readonly allCores: number | null };
   /** The largest analyzer's peak VmRSS. */
   readonly maxRssBytes: number;
   /** Seconds the server-side COPY of the pre-filled stream took (not measured in the rate). */
@@ -46,6 +57,8 @@ export interface DrainResult {
   readonly oneAnalyzer: Summary;
   /** One analyzer's rate over the second half of each drain (see DrainRun). */
   readonly oneAnalyzerSecondHalf: Summary;
+  /** One analyzer's bounds (see DrainRun.bounds). */
+  readonly oneAnalyzerBounds: { readonly redisThread: Summary; readonly allCores: Summary };
   readonly twoAnalyzers: Summary;
   /** Per run: two analyzers' rate over one's. */
   readonly twoToOne: { perRun: number[]; summary: Summary };
@@ -83,6 +96,10 @@ export async function drain(ctx: BenchContext): Promise<DrainResult> {
     runs,
     oneAnalyzer: summarize(rates(1)),
     oneAnalyzerSecondHalf: summarize(runs.flatMap((r) => (r.analyzers === 1 && r.secondHalfEventsPerSecond !== null ? [r.secondHalfEventsPerSecond] : []))),
+    oneAnalyzerBounds: {
+      redisThread: summarize(runs.flatMap((r) => (r.analyzers === 1 && r.bounds.redisThread !== null ? [r.bounds.redisThread] : []))),
+      allCores: summarize(runs.flatMap((r) => (r.analyzers === 1 && r.bounds.allCores !== null ? [r.bounds.allCores] : []))),
+    },
     twoAnalyzers: summarize(rates(2)),
     twoToOne: { perRun, summary: summarize(perRun) },
     allExact: runs.every((r) => r.exact),
@@ -105,6 +122,8 @@ async function drainOnce(ctx: BenchContext, run: number, analyzers: number, fill
   const watcher = new CountWatcher(client, keys.stats, n, Math.max(60_000, (n / 20_000) * 1000));
   const started: HttpService[] = [];
   const stops: (() => Promise<void>)[] = [];
+  // Redis's per-command times count from here (the bench owns this Redis).
+  await client.config('RESETSTAT');
   try {
     const spawnedAt = sharedNow();
     await Promise.all(
@@ -124,6 +143,7 @@ async function drainOnce(ctx: BenchContext, run: number, analyzers: number, fill
       return `${fmt(rate)} events/s${coarse ? ' (coarse: one commit held everything)' : ''}`;
     });
     const usage = sampler.stop();
+    const commandUsec = parseCommandstats(await client.info('commandstats'));
     const coarse = timing.firstCount >= n;
     const seconds = coarse ? (timing.doneAt - spawnedAt) / 1000 : (timing.doneAt - timing.firstAt) / 1000;
     const eventsPerSecond = (coarse ? n : n - timing.firstCount) / seconds;
@@ -148,6 +168,8 @@ async function drainOnce(ctx: BenchContext, run: number, analyzers: number, fill
 
     const analyzerUsage = Object.entries(usage).filter(([name]) => name.startsWith('analyzer'));
     const sampledEvents = n - countAtSampling;
+    const analyzerCpuMs = cpuMsPer10k({ cpuSeconds: analyzerUsage.reduce((sum, [, u]) => sum + u.cpuSeconds, 0), maxRssBytes: 0 }, sampledEvents);
+    const redisCpuMs = cpuMsPer10k(usage['redis'], sampledEvents);
     return {
       run,
       analyzers,
@@ -158,11 +180,10 @@ async function drainOnce(ctx: BenchContext, run: number, analyzers: number, fill
       coarse,
       exact,
       exactness,
-      cpuMsPer10k: cpuMsPer10k(
-        { cpuSeconds: analyzerUsage.reduce((sum, [, u]) => sum + u.cpuSeconds, 0), maxRssBytes: 0 },
-        sampledEvents,
-      ),
-      redisCpuMsPer10k: cpuMsPer10k(usage['redis'], sampledEvents),
+      cpuMsPer10k: analyzerCpuMs,
+      redisCpuMsPer10k: redisCpuMs,
+      redisUsPerEvent: usPerEvent(commandUsec, n, 0.05),
+      bounds: { redisThread: rateAllowedBy(redisCpuMs, 1), allCores: rateAllowedBy(analyzerCpuMs + redisCpuMs, availableParallelism()) },
       maxRssBytes: Math.max(...analyzerUsage.map(([, u]) => u.maxRssBytes)),
       copySeconds,
     };
@@ -172,4 +193,9 @@ async function drainOnce(ctx: BenchContext, run: number, analyzers: number, fill
     await Promise.all(stops.map((stop) => stop()));
     await client.unlink(keys.events, keys.stats, keys.anomalies, keys.dead);
   }
+}
+
+/** The rate `cores` fully busy cores allow at `cpuMsPer10k` (1e7 ms per 10k events = 1 event/s). */
+function rateAllowedBy(cpuMsPer10k: number, cores: number): number | null {
+  return cpuMsPer10k > 0 ? (cores * 1e7) / cpuMsPer10k : null;
 }
