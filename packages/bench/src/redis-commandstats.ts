@@ -16,7 +16,7 @@ export function parseCommandstats(info: string): Map<string, number> {
  * was preempted counts the wait too; and a command run inside a script (XACK in the commit) is
  * counted both by itself and within the script's EVALSHA.
  */
-export function usPerEvent(usec: ReadonlyMap<string, number>, events: number, minUs = 0.01): Record<string, number> {
+export function usPerEvent(usec: ReadonlyMap<string, number>, events: number, minUs: number): Record<string, number> {
   const rows = [...usec]
     .map(([name, us]) => [name, us / events] as const)
     .filter(([, us]) => us >= minUs)

@@ -94,4 +94,3 @@ describe('bench harness units', () => {
     ]);
   });
 });
-

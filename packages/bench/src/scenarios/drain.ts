@@ -2,11 +2,11 @@
 // (interleaved, run by run) by two; throughput is measured from the first commit (count > 0) to
 // count = N, then the stats are checked: count = N, last_id = the last entry, and avg_cpu/avg_rps
 // equal to a from-scratch mean of the last WINDOW_SIZE entries.
+import { availableParallelism } from 'node:os';
 import { ensureGroup, seriesKeys } from '@pipeline/redis';
 import { sharedNow } from '../clock.js';
 import { startAnalyzer, WINDOW_SIZE, type HttpService } from '../environment.js';
 import { fmt } from '../progress.js';
-import { availableParallelism } from 'node:os';
 import { cpuMsPer10k, ProcessSampler } from '../proc-sampler.js';
 import { parseCommandstats, usPerEvent } from '../redis-commandstats.js';
 import { rotate, summarize, type Summary } from '../stats.js';
@@ -85,6 +85,9 @@ export async function drain(ctx: BenchContext): Promise<DrainResult> {
     await client.unlink(TEMPLATE);
   }
   const rates = (n: number) => runs.filter((r) => r.analyzers === n).map((r) => r.eventsPerSecond);
+  // One analyzer's runs, leaving out those where the figure could not be had.
+  const ofOneAnalyzer = (pick: (r: DrainRun) => number | null) =>
+    summarize(runs.flatMap((r) => (r.analyzers === 1 ? [pick(r)] : [])).filter((v): v is number => v !== null));
   const perRun = Array.from({ length: options.drainRuns }, (_, run) => {
     const one = runs.find((r) => r.run === run && r.analyzers === 1)!;
     const two = runs.find((r) => r.run === run && r.analyzers === 2)!;
@@ -95,11 +98,8 @@ export async function drain(ctx: BenchContext): Promise<DrainResult> {
     windowSize: WINDOW_SIZE,
     runs,
     oneAnalyzer: summarize(rates(1)),
-    oneAnalyzerSecondHalf: summarize(runs.flatMap((r) => (r.analyzers === 1 && r.secondHalfEventsPerSecond !== null ? [r.secondHalfEventsPerSecond] : []))),
-    oneAnalyzerBounds: {
-      redisThread: summarize(runs.flatMap((r) => (r.analyzers === 1 && r.bounds.redisThread !== null ? [r.bounds.redisThread] : []))),
-      allCores: summarize(runs.flatMap((r) => (r.analyzers === 1 && r.bounds.allCores !== null ? [r.bounds.allCores] : []))),
-    },
+    oneAnalyzerSecondHalf: ofOneAnalyzer((r) => r.secondHalfEventsPerSecond),
+    oneAnalyzerBounds: { redisThread: ofOneAnalyzer((r) => r.bounds.redisThread), allCores: ofOneAnalyzer((r) => r.bounds.allCores) },
     twoAnalyzers: summarize(rates(2)),
     twoToOne: { perRun, summary: summarize(perRun) },
     allExact: runs.every((r) => r.exact),
