@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { assertBuilt, startBenchRedis, useServiceNode } from './environment.js';
 import { autocannonLoad } from './load/autocannon-load.js';
 import { heyAvailable, heyLoad } from './load/hey-load.js';
+import { startHostCheck } from './host-check.js';
 import { collectMeta, sourceState } from './meta.js';
 import type { BenchOptions, ScenarioName } from './options.js';
 import { Progress } from './progress.js';
@@ -32,6 +33,8 @@ export async function runBench(options: BenchOptions, progress = new Progress())
   const startedAt = new Date();
   const loadBefore = loadavg()[0]!;
   const source = sourceState();
+  // Before anything of ours runs, so that the probe times the host alone.
+  const host = startHostCheck();
   const resources = new Resources();
   const onSignal = (signal: NodeJS.Signals) => {
     progress.say(`${signal}: stopping everything the benchmark started`);
@@ -57,7 +60,7 @@ export async function runBench(options: BenchOptions, progress = new Progress())
     for (const name of options.only) {
       (scenarios as Record<string, unknown>)[name] = await RUNNERS[name](ctx);
     }
-    const meta = await collectMeta(options, client, startedAt, loadBefore, source, servicesNode);
+    const meta = await collectMeta(options, client, startedAt, loadBefore, source, servicesNode, host);
     const fp = footprint(scenarios);
     return { meta, scenarios, footprint: fp, targets: evaluateTargets(scenarios, fp) };
   } finally {

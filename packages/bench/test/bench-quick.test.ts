@@ -104,6 +104,10 @@ describe('pnpm bench --quick (the harness, no thresholds)', function () {
     positive(results.footprint.maxRssBytes.api, 'api RSS');
     positive(results.footprint.maxRssBytes.analyzer, 'analyzer RSS');
     expect(results.targets.length, 'targets').to.be.greaterThan(5);
+    positive(results.meta.host.probeMs.before, 'host probe before');
+    positive(results.meta.host.probeMs.after, 'host probe after');
+    expect(results.meta.host.steal, 'steal share').to.be.within(0, 1);
+    expect(await readFile(join(out, 'quick.md'), 'utf8')).to.include('Host: a fixed CPU workload');
   });
 
   it('runs the services with the Node binary --node names, and reports its version', async () => {

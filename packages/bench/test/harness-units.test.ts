@@ -1,7 +1,9 @@
-// The harness's pure parts: freshness matching, percentiles, hey's output, Redis's commandstats.
+// The harness's pure parts: freshness matching, percentiles, hey's output, Redis's commandstats,
+// the host check's reading of /proc/stat.
 import { expect } from 'chai';
 import { freshnessLatencies } from '../src/freshness/latency.js';
 import type { PollerReport, SenderReport } from '../src/freshness/messages.js';
+import { parseProcStat, stealShare } from '../src/host-check.js';
 import { parseHey } from '../src/load/hey-load.js';
 import { parseCommandstats, usPerEvent } from '../src/redis-commandstats.js';
 import { percentile, rotate, summarize } from '../src/stats.js';
@@ -92,5 +94,20 @@ describe('bench harness units', () => {
       ['xreadgroup', 1.860622],
       ['evalsha', 1.168975],
     ]);
+  });
+
+  it('reads the CPU times of /proc/stat and the share the hypervisor stole between two readings', () => {
+    const stat = (user: number, idle: number, steal: number) =>
+      [`cpu  ${user} 0 100 ${idle} 5 0 7 ${steal} 40 0`, `cpu0 ${user} 0 100 ${idle} 5 0 7 ${steal} 40 0`, 'intr 1 2 3', ''].join('\n');
+    const before = parseProcStat(stat(1000, 5000, 12));
+    // Guest time (40) is counted in user already: it is not added twice.
+    expect(before).to.deep.equal({ total: 1000 + 100 + 5000 + 5 + 7 + 12, steal: 12 });
+    const after = parseProcStat(stat(1600, 5300, 112));
+    // 1000 jiffies passed, 100 of them stolen.
+    expect(stealShare(before, after)).to.be.closeTo(0.1, 1e-12);
+    expect(stealShare(after, before), 'readings out of order').to.equal(null);
+    expect(stealShare(null, after)).to.equal(null);
+    expect(parseProcStat('intr 1 2 3\n')).to.equal(null);
+    expect(parseProcStat('cpu  1 2 3\n'), 'too few fields').to.equal(null);
   });
 });

@@ -3,7 +3,7 @@
 import { SERVERS } from '../scenarios/ingest-single.js';
 import { summarize } from '../stats.js';
 import { mb, num, spread, targetText, valueText } from './format.js';
-import type { BenchResults } from './results.js';
+import type { BenchMeta, BenchResults } from './results.js';
 
 const SERVER_LABELS = {
   api: 'api',
@@ -29,6 +29,8 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
     `${meta.startedAt.slice(0, 16).replace('T', ' ')} UTC · commit ${meta.gitCommit?.slice(0, 10) ?? 'unknown'}${meta.gitDirty ? ' (uncommitted changes)' : ''} · ` +
       `Node ${meta.node}${meta.servicesNode !== meta.node ? ` (services: Node ${meta.servicesNode})` : ''} · Redis ${meta.redisVersion} · ${meta.cpus.count} × ${meta.cpus.model} · ${num(meta.memoryGiB)} GiB`,
   );
+  line();
+  line(hostText(meta.host));
   line();
   if (meta.mode === 'quick') {
     line('> **Quick mode**: short runs, a check that the harness works. Not representative.');
@@ -159,6 +161,15 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
   line(`Load average (1 min): ${num(meta.loadAverage.before)} before, ${num(meta.loadAverage.after)} after. Options: \`${JSON.stringify(meta.options)}\`.`);
   line();
   return out.join('\n');
+}
+
+/** The host check in words: how fast the host ran a fixed workload, and how much CPU it lost to others. */
+export function hostText(host: BenchMeta['host']): string {
+  const steal = host.steal === null ? 'steal not known (no /proc/stat)' : `${num(host.steal * 100, '%')} of CPU time stolen by the hypervisor during the run`;
+  return (
+    `Host: a fixed CPU workload (host-check.ts, lower is faster) took ${num(host.probeMs.before)} ms before the scenarios and ${num(host.probeMs.after)} ms after; ${steal}. ` +
+    'Compare absolute figures between runs only where these agree.'
+  );
 }
 
 /** One row per command seen in any run (largest first in the first run), µs per event per run. */

@@ -1,5 +1,6 @@
 // The shape of bench/results/latest.json: how it was run, each scenario's runs and summaries,
 // the footprint, and every target with its measured value.
+import type { HostCheck } from '../host-check.js';
 import type { BenchOptions } from '../options.js';
 import type { Summary } from '../stats.js';
 import type { DrainResult } from '../scenarios/drain.js';
@@ -19,6 +20,8 @@ export interface BenchMeta {
   readonly memoryGiB: number;
   /** 1-minute load average before the first and after the last scenario: other work on the machine. */
   readonly loadAverage: { before: number; after: number };
+  /** How fast and how contended the host was (see host-check.ts). */
+  readonly host: HostCheck;
   readonly redisVersion: string;
   readonly gitCommit: string | null;
   readonly gitDirty: boolean | null;

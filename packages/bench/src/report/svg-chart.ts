@@ -135,7 +135,7 @@ export function svgChart(r: BenchResults): string {
     heading('Latency');
     latency.forEach(group);
   }
-  const note = `${r.meta.mode} run, ${r.meta.startedAt.slice(0, 10)}, ${r.meta.cpus.count} CPUs, load average before ${num(r.meta.loadAverage.before)}`;
+  const note = `${r.meta.mode} run, ${r.meta.startedAt.slice(0, 10)}, ${r.meta.cpus.count} CPUs, load average before ${num(r.meta.loadAverage.before)}, CPU probe ${num(r.meta.host.probeMs.before)} ms`;
   parts.push(`<text x="12" y="${y + 6}" font-size="11" fill="${COLORS.muted}">${esc(note)}</text>`);
   const height = y + 18;
   return [
