@@ -38,8 +38,8 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
   }
   if (meta.loadAverage.before > 0.5) {
     line(`> **The machine was busy**: 1-minute load average ${num(meta.loadAverage.before)} before the benchmark started (${num(meta.loadAverage.after)} after). Other work competed for the CPUs; absolute numbers are noisy, ratios less so.`);
+    line();
   }
-  line();
   line(`![throughput and latency per scenario](${chartFile})`);
   line();
 
