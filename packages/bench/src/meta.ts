@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { finishHostCheck, type HostCheckStart } from './host-check.js';
+import type { HostCheck } from './host-check.js';
 import type { BenchOptions } from './options.js';
 import type { BenchMeta } from './report/results.js';
 
@@ -32,9 +32,8 @@ export function sourceState(): SourceState {
   return { gitCommit: git(['rev-parse', 'HEAD']), gitDirty: status === null ? null : status.length > 0 };
 }
 
-export async function collectMeta(options: BenchOptions, client: Redis, startedAt: Date, loadBefore: number, source: SourceState, servicesNode: string, host: HostCheckStart): Promise<BenchMeta> {
+export async function collectMeta(options: BenchOptions, client: Redis, startedAt: Date, loadBefore: number, source: SourceState, servicesNode: string, host: HostCheck): Promise<BenchMeta> {
   const info = await client.info('server');
-  const hostCheck = finishHostCheck(host);
   return {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -45,7 +44,7 @@ export async function collectMeta(options: BenchOptions, client: Redis, startedA
     cpus: { count: cpus().length, model: cpus()[0]?.model.trim() ?? 'unknown' },
     memoryGiB: totalmem() / 1024 ** 3,
     loadAverage: { before: loadBefore, after: loadavg()[0]! },
-    host: hostCheck,
+    host,
     redisVersion: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
     ...source,
     options,

@@ -3,9 +3,9 @@
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { assertBuilt, startBenchRedis, useServiceNode } from './environment.js';
+import { finishHostCheck, startHostCheck } from './host-check.js';
 import { autocannonLoad } from './load/autocannon-load.js';
 import { heyAvailable, heyLoad } from './load/hey-load.js';
-import { startHostCheck } from './host-check.js';
 import { collectMeta, sourceState } from './meta.js';
 import type { BenchOptions, ScenarioName } from './options.js';
 import { Progress } from './progress.js';
@@ -60,7 +60,7 @@ export async function runBench(options: BenchOptions, progress = new Progress())
     for (const name of options.only) {
       (scenarios as Record<string, unknown>)[name] = await RUNNERS[name](ctx);
     }
-    const meta = await collectMeta(options, client, startedAt, loadBefore, source, servicesNode, host);
+    const meta = await collectMeta(options, client, startedAt, loadBefore, source, servicesNode, finishHostCheck(host));
     const fp = footprint(scenarios);
     return { meta, scenarios, footprint: fp, targets: evaluateTargets(scenarios, fp) };
   } finally {

@@ -164,7 +164,7 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
 }
 
 /** The host check in words: how fast the host ran a fixed workload, and how much CPU it lost to others. */
-export function hostText(host: BenchMeta['host']): string {
+function hostText(host: BenchMeta['host']): string {
   const steal = host.steal === null ? 'steal not known (no /proc/stat)' : `${num(host.steal * 100, '%')} of CPU time stolen by the hypervisor during the run`;
   return (
     `Host: a fixed CPU workload (host-check.ts, lower is faster) took ${num(host.probeMs.before)} ms before the scenarios and ${num(host.probeMs.after)} ms after; ${steal}. ` +
