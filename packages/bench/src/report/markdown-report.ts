@@ -3,7 +3,8 @@
 import { SERVERS } from '../scenarios/ingest-single.js';
 import { summarize } from '../stats.js';
 import { mb, num, spread, targetText, valueText } from './format.js';
-import type { BenchMeta, BenchResults } from './results.js';
+import type { HostCheck } from '../host-check.js';
+import type { BenchResults } from './results.js';
 
 const SERVER_LABELS = {
   api: 'api',
@@ -164,8 +165,9 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
 }
 
 /** The host check in words: how fast the host ran a fixed workload, and how much CPU it lost to others. */
-function hostText(host: BenchMeta['host']): string {
-  const steal = host.steal === null ? 'steal not known (no /proc/stat)' : `${num(host.steal * 100, '%')} of CPU time stolen by the hypervisor during the run`;
+function hostText(host: HostCheck): string {
+  // Null without /proc/stat, or when its counters did not advance between the readings.
+  const steal = host.steal === null ? 'steal not measured' : `${num(host.steal * 100, '%')} of CPU time stolen by the hypervisor during the run`;
   return (
     `Host: a fixed CPU workload (host-check.ts, lower is faster) took ${num(host.probeMs.before)} ms before the scenarios and ${num(host.probeMs.after)} ms after; ${steal}. ` +
     'Compare absolute figures between runs only where these agree.'
